@@ -1,0 +1,1 @@
+"""Berth's pure model: aggregates, commands, events and state machines. No IO, no asyncio."""

@@ -1,0 +1,36 @@
+"""Base of every domain event payload, and the registry of event types.
+
+Each subclass mirrors one Avro schema in `schemas/avro/<type>/v<version>.avsc` (the newest version);
+a test holds every model and its schema equal field by field.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+
+class DomainEvent(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    TYPE: ClassVar[str]
+    """Dotted name, `<stream type>.<what happened>`, e.g. `workspace.created`."""
+
+    registry: ClassVar[dict[str, type[DomainEvent]]] = {}
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        event_type = cls.__dict__.get("TYPE")
+        if event_type is None:
+            return
+        if event_type in DomainEvent.registry:
+            raise TypeError(f"event type {event_type!r} is defined twice")
+        DomainEvent.registry[event_type] = cls
+
+
+def event_class(event_type: str) -> type[DomainEvent]:
+    try:
+        return DomainEvent.registry[event_type]
+    except KeyError:
+        raise KeyError(f"unknown event type {event_type!r}") from None

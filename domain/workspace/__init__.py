@@ -1,0 +1,1 @@
+"""The workspace aggregate: its events, phases, commands and decider."""

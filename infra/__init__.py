@@ -1,0 +1,1 @@
+"""Adapters to the outside world: stores, Kafka, blobs, git, settings, logging, metrics."""

@@ -1,0 +1,1 @@
+"""The event store (source of truth): one contract, SQLite and PostgreSQL implementations."""

@@ -1,0 +1,299 @@
+"""The embedded event store: one SQLite file in WAL mode.
+
+All statements run on one dedicated thread with one connection, so the event loop never blocks and
+writes are serialized. Every write transaction starts with BEGIN IMMEDIATE, which takes SQLite's single
+write lock before positions are assigned: positions therefore grow in commit order, and a reader that
+follows them can never skip an event committed late. Subscribers in this process are woken on commit;
+other processes' writes are seen by polling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from domain.errors import Conflict, StreamConflict
+from infra.store.contract import AlreadyProcessed
+from infra.store.records import Append, DeadLetter, NewEvent, StoredEvent, Tracking
+from infra.store.sql import DEAD_LETTER_COLUMNS, EVENT_COLUMNS, dead_letter, insert_values, same_events, stored_event
+
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    position INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    stream_id TEXT NOT NULL,
+    stream_type TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    schema TEXT NOT NULL,
+    occurred_at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    correlation_id TEXT NOT NULL,
+    causation_id TEXT,
+    payload BLOB NOT NULL,
+    UNIQUE (stream_id, version)
+);
+CREATE TABLE IF NOT EXISTS tracking (
+    consumer TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (consumer, position)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoints (
+    consumer TEXT PRIMARY KEY,
+    position INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    consumer TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    event_id TEXT NOT NULL,
+    stream_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    error TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    parked_at TEXT NOT NULL,
+    PRIMARY KEY (consumer, position)
+);
+"""
+
+_SELECT_EVENTS = f"SELECT {EVENT_COLUMNS} FROM events"
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection tuned for an append-heavy log: WAL, NORMAL sync (durable across process crashes)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute("PRAGMA busy_timeout=10000")
+    return connection
+
+
+class SqliteEventStore:
+    def __init__(self, path: Path, poll_interval: float = 0.25) -> None:
+        self.path = path
+        self._poll_interval = poll_interval
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="berth-sqlite")
+        self._connection: sqlite3.Connection | None = None
+        self._waiters: set[asyncio.Event] = set()
+
+    async def open(self) -> SqliteEventStore:
+        def setup() -> None:
+            self._connection = connect(self.path)
+            self._connection.executescript(SCHEMA)
+
+        await self._run(setup)
+        return self
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._run(self._connection.close)
+            self._connection = None
+        self._executor.shutdown(wait=True)
+
+    async def _run(self, function: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function)
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._connection is None:
+            raise RuntimeError("the SQLite event store is not open")
+        return self._connection
+
+    def _notify(self) -> None:
+        for waiter in self._waiters:
+            waiter.set()
+
+    # -- writing -------------------------------------------------------------------------------
+
+    async def append(self, stream_id: str, events: Sequence[NewEvent], expected_version: int) -> list[StoredEvent]:
+        return await self.commit([Append(stream_id, tuple(events), expected_version)])
+
+    async def commit(
+        self, appends: Sequence[Append], tracking: Tracking | None = None, settles: Tracking | None = None
+    ) -> list[StoredEvent]:
+        stored = await self._run(lambda: self._commit(appends, tracking, settles))
+        if stored:
+            self._notify()
+        return stored
+
+    def _commit(
+        self, appends: Sequence[Append], tracking: Tracking | None, settles: Tracking | None
+    ) -> list[StoredEvent]:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if tracking is not None:
+                try:
+                    db.execute("INSERT INTO tracking (consumer, position) VALUES (?, ?)",
+                               (tracking.consumer, tracking.position))
+                except sqlite3.IntegrityError:
+                    raise AlreadyProcessed(tracking) from None
+            if settles is not None:
+                db.execute("DELETE FROM dead_letters WHERE consumer = ? AND position = ?",
+                           (settles.consumer, settles.position))
+            stored: list[StoredEvent] = []
+            for append in appends:
+                stored.extend(self._append_one(append))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return stored
+
+    def _append_one(self, append: Append) -> list[StoredEvent]:
+        db = self._db
+        (current,) = db.execute(
+            "SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?", (append.stream_id,)
+        ).fetchone()
+        events = list(append.events)
+        if current != append.expected_version:
+            if current >= append.expected_version + len(events):
+                already = self._stream(append.stream_id, append.expected_version, len(events))
+                if same_events(already, events):
+                    return already  # a retry of a committed append: report what is stored, add nothing
+            raise StreamConflict(append.stream_id, append.expected_version, current)
+        rows = [
+            _sqlite_values(insert_values(event, append.stream_id, append.expected_version + offset))
+            for offset, event in enumerate(events, start=1)
+        ]
+        try:
+            first = db.execute("SELECT COALESCE(MAX(position), 0) + 1 FROM events").fetchone()[0]
+            db.executemany(
+                "INSERT INTO events (position, event_id, stream_id, stream_type, version, type, schema, "
+                "occurred_at, actor, correlation_id, causation_id, payload) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(first + index, *row) for index, row in enumerate(rows)],
+            )
+        except sqlite3.IntegrityError as error:
+            raise Conflict(f"an event id sent to {append.stream_id!r} is already stored: {error}") from None
+        return [
+            stored_event((first + index, *row), datetime.fromisoformat) for index, row in enumerate(rows)
+        ]
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def _stream(self, stream_id: str, after_version: int, limit: int = -1) -> list[StoredEvent]:
+        rows = self._db.execute(
+            f"{_SELECT_EVENTS} WHERE stream_id = ? AND version > ? ORDER BY version LIMIT ?",
+            (stream_id, after_version, limit),
+        ).fetchall()
+        return [stored_event(row, datetime.fromisoformat) for row in rows]
+
+    async def read_stream(self, stream_id: str, after_version: int = 0) -> list[StoredEvent]:
+        return await self._run(lambda: self._stream(stream_id, after_version))
+
+    async def stream_version(self, stream_id: str) -> int:
+        row = await self._run(lambda: self._db.execute(
+            "SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?", (stream_id,)
+        ).fetchone())
+        return int(row[0])
+
+    async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
+        rows = await self._run(lambda: self._db.execute(
+            f"{_SELECT_EVENTS} WHERE position > ? ORDER BY position LIMIT ?", (after_position, limit)
+        ).fetchall())
+        return [stored_event(row, datetime.fromisoformat) for row in rows]
+
+    async def subscribe(self, after_position: int = 0, batch: int = 1000) -> AsyncIterator[StoredEvent]:
+        position = after_position
+        woken = asyncio.Event()
+        self._waiters.add(woken)
+        try:
+            while True:
+                woken.clear()  # before reading, so a commit during the read wakes the next wait
+                events = await self.read_all(position, batch)
+                for event in events:
+                    yield event
+                    position = event.position
+                if len(events) < batch:
+                    try:
+                        await asyncio.wait_for(woken.wait(), self._poll_interval)
+                    except TimeoutError:
+                        pass  # another process may have written: poll
+        finally:
+            self._waiters.discard(woken)
+
+    async def head_position(self) -> int:
+        row = await self._run(lambda: self._db.execute("SELECT COALESCE(MAX(position), 0) FROM events").fetchone())
+        return int(row[0])
+
+    # -- consumers -----------------------------------------------------------------------------
+
+    async def is_tracked(self, consumer: str, position: int) -> bool:
+        row = await self._run(lambda: self._db.execute(
+            "SELECT 1 FROM tracking WHERE consumer = ? AND position = ?", (consumer, position)
+        ).fetchone())
+        return row is not None
+
+    async def checkpoint(self, consumer: str) -> int:
+        row = await self._run(lambda: self._db.execute(
+            "SELECT position FROM checkpoints WHERE consumer = ?", (consumer,)
+        ).fetchone())
+        return 0 if row is None else int(row[0])
+
+    async def save_checkpoint(self, consumer: str, position: int) -> None:
+        def save() -> None:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute(
+                    "INSERT INTO checkpoints (consumer, position) VALUES (?, ?) ON CONFLICT (consumer) "
+                    "DO UPDATE SET position = MAX(position, excluded.position)",
+                    (consumer, position),
+                )
+                # Tracking rows at or below the checkpoint can no longer be needed to detect a redelivery.
+                db.execute("DELETE FROM tracking WHERE consumer = ? AND position <= ?", (consumer, position))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+        await self._run(save)
+
+    async def park(self, letter: DeadLetter) -> None:
+        def park() -> None:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute(
+                    f"INSERT OR REPLACE INTO dead_letters ({DEAD_LETTER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (letter.consumer, letter.position, str(letter.event_id), letter.stream_id,
+                     letter.event_type, letter.error, letter.attempts, letter.parked_at.isoformat()),
+                )
+                db.execute("INSERT OR IGNORE INTO tracking (consumer, position) VALUES (?, ?)",
+                           (letter.consumer, letter.position))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+        await self._run(park)
+
+    async def dead_letters(self, consumer: str | None = None) -> list[DeadLetter]:
+        query = f"SELECT {DEAD_LETTER_COLUMNS} FROM dead_letters"
+        params: tuple[Any, ...] = ()
+        if consumer is not None:
+            query += " WHERE consumer = ?"
+            params = (consumer,)
+        rows = await self._run(lambda: self._db.execute(query + " ORDER BY parked_at", params).fetchall())
+        return [dead_letter(row, datetime.fromisoformat) for row in rows]
+
+    async def remove_dead_letter(self, consumer: str, position: int) -> None:
+        await self._run(lambda: self._db.execute(
+            "DELETE FROM dead_letters WHERE consumer = ? AND position = ?", (consumer, position)
+        ))
+
+
+def _sqlite_values(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """UUIDs and datetimes as text, which is how SQLite stores them here."""
+    return tuple(
+        str(v) if isinstance(v, uuid.UUID) else v.isoformat() if isinstance(v, datetime) else v for v in values
+    )
