@@ -37,6 +37,10 @@ class TemporaryError(BerthError):
     """A failure that may pass: retried with backoff by the worker runtime."""
 
 
+class Unavailable(TemporaryError):
+    """A dependency (database, broker, engine) is down: not the event's fault, retried until it is back."""
+
+
 class PermanentError(BerthError):
     """A failure that retrying will not fix: the event is parked as a dead letter."""
 

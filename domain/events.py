@@ -6,9 +6,12 @@ a test holds every model and its schema equal field by field.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
+
+from domain.envelope import Envelope
 
 
 class DomainEvent(BaseModel):
@@ -19,8 +22,9 @@ class DomainEvent(BaseModel):
 
     registry: ClassVar[dict[str, type[DomainEvent]]] = {}
 
-    def __init_subclass__(cls, **kwargs: object) -> None:
-        super().__init_subclass__(**kwargs)
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
         event_type = cls.__dict__.get("TYPE")
         if event_type is None:
             return
@@ -34,3 +38,11 @@ def event_class(event_type: str) -> type[DomainEvent]:
         return DomainEvent.registry[event_type]
     except KeyError:
         raise KeyError(f"unknown event type {event_type!r}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """A stored event with its payload decoded: what handlers and projections receive."""
+
+    envelope: Envelope
+    payload: DomainEvent

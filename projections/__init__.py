@@ -1,0 +1,1 @@
+"""Read models built from events, with checkpoints kept beside them; rebuildable by replay."""

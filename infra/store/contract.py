@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from typing import Protocol
 
-from domain.errors import Conflict
+from domain.errors import Conflict, Unavailable
 from infra.store.records import Append, DeadLetter, NewEvent, StoredEvent, Tracking
 
 
@@ -39,6 +40,9 @@ class EventStore(Protocol):
     def subscribe(self, after_position: int = 0, batch: int = 1000) -> AsyncIterator[StoredEvent]:
         """Catch up from `after_position`, then follow new events live, forever."""
 
+    async def wait_for_new(self, after_position: int, timeout: float) -> None:
+        """Return when an event beyond `after_position` may have committed, or after `timeout`."""
+
     async def head_position(self) -> int: ...
 
     async def is_tracked(self, consumer: str, position: int) -> bool: ...
@@ -56,3 +60,23 @@ class EventStore(Protocol):
     async def remove_dead_letter(self, consumer: str, position: int) -> None: ...
 
     async def close(self) -> None: ...
+
+
+async def follow(store: EventStore, after_position: int, batch: int) -> AsyncIterator[StoredEvent]:
+    """Catch-up then live subscription on top of `read_all` and `wait_for_new`. Outages of the store
+    are waited out: the position is kept and reading resumes when the store is back."""
+    position = after_position
+    while True:
+        try:
+            events = await store.read_all(position, batch)
+        except Unavailable:
+            await asyncio.sleep(0.2)
+            continue
+        for event in events:
+            yield event
+            position = event.position
+        if len(events) < batch:
+            try:
+                await store.wait_for_new(position, timeout=1.0)
+            except Unavailable:
+                await asyncio.sleep(0.2)

@@ -10,6 +10,7 @@ other processes' writes are seen by polling.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from domain.errors import Conflict, StreamConflict
-from infra.store.contract import AlreadyProcessed
+from infra.store.contract import AlreadyProcessed, follow
 from infra.store.records import Append, DeadLetter, NewEvent, StoredEvent, Tracking
 from infra.store.sql import DEAD_LETTER_COLUMNS, EVENT_COLUMNS, dead_letter, insert_values, same_events, stored_event
 
@@ -202,22 +203,19 @@ class SqliteEventStore:
         ).fetchall())
         return [stored_event(row, datetime.fromisoformat) for row in rows]
 
-    async def subscribe(self, after_position: int = 0, batch: int = 1000) -> AsyncIterator[StoredEvent]:
-        position = after_position
+    def subscribe(self, after_position: int = 0, batch: int = 1000) -> AsyncIterator[StoredEvent]:
+        return follow(self, after_position, batch)
+
+    async def wait_for_new(self, after_position: int, timeout: float) -> None:
+        """Return once an event beyond `after_position` may exist: woken by a commit in this process,
+        or after `timeout` (another process may have written)."""
         woken = asyncio.Event()
         self._waiters.add(woken)
         try:
-            while True:
-                woken.clear()  # before reading, so a commit during the read wakes the next wait
-                events = await self.read_all(position, batch)
-                for event in events:
-                    yield event
-                    position = event.position
-                if len(events) < batch:
-                    try:
-                        await asyncio.wait_for(woken.wait(), self._poll_interval)
-                    except TimeoutError:
-                        pass  # another process may have written: poll
+            if await self.head_position() > after_position:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(woken.wait(), min(timeout, self._poll_interval))
         finally:
             self._waiters.discard(woken)
 

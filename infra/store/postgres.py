@@ -1,0 +1,295 @@
+"""The distributed event store: PostgreSQL through asyncpg.
+
+Gap-safe global order: an append takes `LOCK TABLE events IN EXCLUSIVE MODE` before positions are drawn
+from the sequence, so appends commit one at a time in position order and a reader following positions
+never passes an event that commits later with a lower position (the approach of eventsourcing's
+postgres recorder). Readers are not blocked by the lock. Subscribers are woken by LISTEN/NOTIFY, with
+polling as the fallback when the listening connection is lost (a server restart).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+import asyncpg
+
+from domain.errors import Conflict, StreamConflict, TemporaryError, Unavailable
+from infra.store.contract import AlreadyProcessed, follow
+from infra.store.records import Append, DeadLetter, NewEvent, StoredEvent, Tracking
+from infra.store.sql import DEAD_LETTER_COLUMNS, EVENT_COLUMNS, dead_letter, insert_values, same_events, stored_event
+
+T = TypeVar("T")
+CHANNEL = "berth_events"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    position BIGSERIAL PRIMARY KEY,
+    event_id UUID NOT NULL UNIQUE,
+    stream_id TEXT NOT NULL,
+    stream_type TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    schema TEXT NOT NULL,
+    occurred_at TIMESTAMPTZ NOT NULL,
+    actor TEXT NOT NULL,
+    correlation_id UUID NOT NULL,
+    causation_id UUID,
+    payload BYTEA NOT NULL,
+    UNIQUE (stream_id, version)
+);
+CREATE TABLE IF NOT EXISTS tracking (
+    consumer TEXT NOT NULL,
+    position BIGINT NOT NULL,
+    PRIMARY KEY (consumer, position)
+);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    consumer TEXT PRIMARY KEY,
+    position BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    consumer TEXT NOT NULL,
+    position BIGINT NOT NULL,
+    event_id UUID NOT NULL,
+    stream_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    error TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    parked_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (consumer, position)
+);
+"""
+
+_SELECT_EVENTS = f"SELECT {EVENT_COLUMNS} FROM events"
+_INSERT_EVENTS = """
+INSERT INTO events (event_id, stream_id, stream_type, version, type, schema, occurred_at, actor,
+                    correlation_id, causation_id, payload)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[],
+                     $7::timestamptz[], $8::text[], $9::uuid[], $10::uuid[], $11::bytea[])
+RETURNING position, version
+"""
+
+# What a lost or restarting server looks like to asyncpg: worth retrying, never a reason to give up.
+_TRANSIENT = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.InterfaceError,
+    asyncpg.AdminShutdownError,
+    asyncpg.TooManyConnectionsError,
+)
+
+
+async def _transient(call: Awaitable[T]) -> T:
+    try:
+        return await call
+    except _TRANSIENT as error:
+        raise Unavailable(f"PostgreSQL is unavailable: {error!r}") from error
+
+
+class PostgresEventStore:
+    def __init__(self, dsn: str, *, schema: str = "public", poll_interval: float = 0.5,
+                 pool_size: int = 10) -> None:
+        self.dsn = dsn
+        self.schema = schema
+        self._poll_interval = poll_interval
+        self._pool_size = pool_size
+        self._pool: asyncpg.Pool | None = None
+        self._listener: asyncpg.Connection | None = None
+        self._waiters: set[asyncio.Event] = set()
+
+    async def open(self) -> PostgresEventStore:
+        settings = {"search_path": self.schema}
+        self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=self._pool_size,
+                                               server_settings=settings)
+        async with self._pool.acquire() as connection:
+            async with connection.transaction():
+                # Several processes may start at once: serialize the DDL.
+                await connection.execute("SELECT pg_advisory_xact_lock(4242)")
+                await connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+                await connection.execute(SCHEMA)
+        return self
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            with contextlib.suppress(*_TRANSIENT):
+                await self._listener.close()
+            self._listener = None
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("the PostgreSQL event store is not open")
+        return self._pool
+
+    async def _with_connection(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        async def run() -> T:
+            async with self.pool.acquire() as connection:
+                return await work(connection)
+
+        return await _transient(run())
+
+    # -- writing -------------------------------------------------------------------------------
+
+    async def append(self, stream_id: str, events: Sequence[NewEvent], expected_version: int) -> list[StoredEvent]:
+        return await self.commit([Append(stream_id, tuple(events), expected_version)])
+
+    async def commit(
+        self, appends: Sequence[Append], tracking: Tracking | None = None, settles: Tracking | None = None
+    ) -> list[StoredEvent]:
+        async def work(connection: asyncpg.Connection) -> list[StoredEvent]:
+            async with connection.transaction():
+                if tracking is not None:
+                    inserted = await connection.fetchval(
+                        "INSERT INTO tracking (consumer, position) VALUES ($1, $2) "
+                        "ON CONFLICT DO NOTHING RETURNING 1",
+                        tracking.consumer, tracking.position,
+                    )
+                    if inserted is None:
+                        raise AlreadyProcessed(tracking)
+                if settles is not None:
+                    await connection.execute("DELETE FROM dead_letters WHERE consumer = $1 AND position = $2",
+                                             settles.consumer, settles.position)
+                stored: list[StoredEvent] = []
+                if any(append.events for append in appends):
+                    await connection.execute("LOCK TABLE events IN EXCLUSIVE MODE")
+                    for append in appends:
+                        stored.extend(await self._append_one(connection, append))
+                    await connection.execute(f"NOTIFY {CHANNEL}")
+                return stored
+
+        return await self._with_connection(work)
+
+    async def _append_one(self, connection: asyncpg.Connection, append: Append) -> list[StoredEvent]:
+        current = await connection.fetchval(
+            "SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = $1", append.stream_id
+        )
+        events = list(append.events)
+        if current != append.expected_version:
+            if current >= append.expected_version + len(events):
+                already = await self._stream(connection, append.stream_id, append.expected_version, len(events))
+                if same_events(already, events):
+                    return already  # a retry of a committed append: report what is stored, add nothing
+            raise StreamConflict(append.stream_id, append.expected_version, current)
+        rows = [
+            insert_values(event, append.stream_id, append.expected_version + offset)
+            for offset, event in enumerate(events, start=1)
+        ]
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        try:
+            assigned = await connection.fetch(_INSERT_EVENTS, *columns)
+        except asyncpg.UniqueViolationError as error:
+            raise Conflict(f"an event id sent to {append.stream_id!r} is already stored: {error}") from None
+        position_of = {record["version"]: record["position"] for record in assigned}
+        return [stored_event((position_of[row[3]], *row)) for row in rows]
+
+    # -- reading -------------------------------------------------------------------------------
+
+    @staticmethod
+    async def _stream(connection: asyncpg.Connection, stream_id: str, after_version: int,
+                      limit: int | None = None) -> list[StoredEvent]:
+        rows = await connection.fetch(
+            f"{_SELECT_EVENTS} WHERE stream_id = $1 AND version > $2 ORDER BY version LIMIT $3",
+            stream_id, after_version, limit,
+        )
+        return [stored_event(row) for row in rows]
+
+    async def read_stream(self, stream_id: str, after_version: int = 0) -> list[StoredEvent]:
+        return await self._with_connection(lambda c: self._stream(c, stream_id, after_version))
+
+    async def stream_version(self, stream_id: str) -> int:
+        return int(await self._with_connection(lambda c: c.fetchval(
+            "SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = $1", stream_id)))
+
+    async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
+        rows = await self._with_connection(lambda c: c.fetch(
+            f"{_SELECT_EVENTS} WHERE position > $1 ORDER BY position LIMIT $2", after_position, limit))
+        return [stored_event(row) for row in rows]
+
+    async def _ensure_listener(self) -> None:
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        try:
+            self._listener = await asyncpg.connect(self.dsn)
+            await self._listener.add_listener(CHANNEL, self._on_notify)
+        except _TRANSIENT:
+            self._listener = None  # poll until the server is back
+
+    def _on_notify(self, *_: Any) -> None:
+        for waiter in self._waiters:
+            waiter.set()
+
+    def subscribe(self, after_position: int = 0, batch: int = 1000) -> AsyncIterator[StoredEvent]:
+        return follow(self, after_position, batch)
+
+    async def wait_for_new(self, after_position: int, timeout: float) -> None:
+        """Return once an event beyond `after_position` may exist: woken by NOTIFY, or after polling."""
+        await self._ensure_listener()
+        woken = asyncio.Event()
+        self._waiters.add(woken)
+        try:
+            if await self.head_position() > after_position:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(woken.wait(), min(timeout, self._poll_interval))
+        finally:
+            self._waiters.discard(woken)
+
+    async def head_position(self) -> int:
+        return int(await self._with_connection(lambda c: c.fetchval("SELECT COALESCE(MAX(position), 0) FROM events")))
+
+    # -- consumers -----------------------------------------------------------------------------
+
+    async def is_tracked(self, consumer: str, position: int) -> bool:
+        row = await self._with_connection(lambda c: c.fetchval(
+            "SELECT 1 FROM tracking WHERE consumer = $1 AND position = $2", consumer, position))
+        return row is not None
+
+    async def checkpoint(self, consumer: str) -> int:
+        value = await self._with_connection(lambda c: c.fetchval(
+            "SELECT position FROM checkpoints WHERE consumer = $1", consumer))
+        return 0 if value is None else int(value)
+
+    async def save_checkpoint(self, consumer: str, position: int) -> None:
+        async def work(connection: asyncpg.Connection) -> None:
+            async with connection.transaction():
+                await connection.execute(
+                    "INSERT INTO checkpoints (consumer, position) VALUES ($1, $2) ON CONFLICT (consumer) "
+                    "DO UPDATE SET position = GREATEST(checkpoints.position, excluded.position)",
+                    consumer, position,
+                )
+                await connection.execute("DELETE FROM tracking WHERE consumer = $1 AND position <= $2",
+                                         consumer, position)
+
+        await self._with_connection(work)
+
+    async def park(self, letter: DeadLetter) -> None:
+        async def work(connection: asyncpg.Connection) -> None:
+            async with connection.transaction():
+                await connection.execute(
+                    f"INSERT INTO dead_letters ({DEAD_LETTER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+                    "ON CONFLICT (consumer, position) DO UPDATE SET error = excluded.error, "
+                    "attempts = excluded.attempts, parked_at = excluded.parked_at",
+                    letter.consumer, letter.position, letter.event_id, letter.stream_id, letter.event_type,
+                    letter.error, letter.attempts, letter.parked_at,
+                )
+                await connection.execute(
+                    "INSERT INTO tracking (consumer, position) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    letter.consumer, letter.position,
+                )
+
+        await self._with_connection(work)
+
+    async def dead_letters(self, consumer: str | None = None) -> list[DeadLetter]:
+        query = f"SELECT {DEAD_LETTER_COLUMNS} FROM dead_letters WHERE ($1::text IS NULL OR consumer = $1) ORDER BY parked_at"
+        rows = await self._with_connection(lambda c: c.fetch(query, consumer))
+        return [dead_letter(row) for row in rows]
+
+    async def remove_dead_letter(self, consumer: str, position: int) -> None:
+        await self._with_connection(lambda c: c.execute(
+            "DELETE FROM dead_letters WHERE consumer = $1 AND position = $2", consumer, position))

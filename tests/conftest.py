@@ -1,0 +1,54 @@
+"""Shared fixtures. Services are started by `make test` (scripts/services); a test that needs one
+connects to it and fails loudly when it is not there — it never skips."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from infra.store.postgres import PostgresEventStore
+from infra.store.sqlite import SqliteEventStore
+
+PG_DSN = os.environ.get("BERTH_PG_DSN", "postgresql://postgres@127.0.0.1:15432/berth_test")
+
+
+@contextlib.asynccontextmanager
+async def fresh_pg_schema() -> AsyncIterator[str]:
+    """A fresh PostgreSQL schema, dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    try:
+        connection = await asyncpg.connect(PG_DSN)
+    except (OSError, asyncpg.PostgresError) as error:
+        pytest.fail(f"PostgreSQL at {PG_DSN} is not reachable ({error!r}); `make test` starts it")
+    try:
+        await connection.execute(f'CREATE SCHEMA "{name}"')
+        yield name
+        await connection.execute(f'DROP SCHEMA "{name}" CASCADE')
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+async def pg_schema() -> AsyncIterator[str]:
+    async with fresh_pg_schema() as name:
+        yield name
+
+
+@pytest.fixture
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[SqliteEventStore]:
+    store = await SqliteEventStore(tmp_path / "events.db", poll_interval=0.05).open()
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def pg_store(pg_schema: str) -> AsyncIterator[PostgresEventStore]:
+    store = await PostgresEventStore(PG_DSN, schema=pg_schema, poll_interval=0.05).open()
+    yield store
+    await store.close()

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from fastavro import parse_schema, schemaless_writer
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.workspace.events import InstancePhaseChanged, WorkspaceCreated
+from schemas.codec import EventCodec, UndecodableEvent
+from schemas.registry import SCHEMA_DIR, SchemaRegistry, UnknownSchema, default_registry
+
+CODEC = EventCodec()
+
+
+@given(st.text(), st.text(), st.text(), st.text())
+def test_events_round_trip(workspace_id: str, owner: str, url: str, workspace_class: str) -> None:
+    event = WorkspaceCreated(workspace_id=workspace_id, owner=owner, context_url=url,
+                             workspace_class=workspace_class)
+    encoded = CODEC.encode(event)
+    assert encoded.schema == default_registry().current("workspace.created").fingerprint
+    assert CODEC.decode(encoded.event_type, encoded.schema, encoded.payload) == event
+
+
+@given(st.none() | st.text())
+def test_optional_fields_round_trip(reason: str | None) -> None:
+    event = InstancePhaseChanged(instance_id="i", phase="failed", reason=reason)
+    encoded = CODEC.encode(event)
+    assert CODEC.decode(encoded.event_type, encoded.schema, encoded.payload) == event
+
+
+def test_an_old_version_is_read_with_the_current_schema() -> None:
+    v1 = default_registry().versions("workspace.created")[0]
+    buffer = io.BytesIO()
+    schemaless_writer(buffer, v1.parsed, {"workspace_id": "a-b-c", "owner": "o", "context_url": "u"})
+    decoded = CODEC.decode("workspace.created", v1.fingerprint, buffer.getvalue())
+    assert decoded == WorkspaceCreated(workspace_id="a-b-c", owner="o", context_url="u", workspace_class="default")
+
+
+def test_an_unknown_fingerprint_is_a_clear_error() -> None:
+    with pytest.raises(UnknownSchema, match="deadbeef"):
+        CODEC.decode("workspace.created", "deadbeef", b"")
+
+
+def test_a_fingerprint_of_another_type_is_refused() -> None:
+    other = default_registry().current("workspace.deleted").fingerprint
+    with pytest.raises(UnknownSchema, match="belongs to 'workspace.deleted'"):
+        CODEC.decode("workspace.created", other, b"\x00")
+
+
+def test_an_unknown_type_is_a_clear_error() -> None:
+    with pytest.raises(UnknownSchema, match="no schema for event type 'nope'"):
+        default_registry().current("nope")
+
+
+@given(st.binary(max_size=64))
+def test_garbage_payloads_never_crash_the_decoder(payload: bytes) -> None:
+    schema = default_registry().current("workspace.created").fingerprint
+    try:
+        CODEC.decode("workspace.created", schema, payload)
+    except UndecodableEvent as error:
+        assert "workspace.created" in str(error)
+
+
+def test_trailing_bytes_are_refused() -> None:
+    encoded = CODEC.encode(InstancePhaseChanged(instance_id="i", phase="running"))
+    with pytest.raises(UndecodableEvent, match="trailing"):
+        CODEC.decode(encoded.event_type, encoded.schema, encoded.payload + b"\x00")
+
+
+def test_version_gaps_are_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "thing.happened"
+    folder.mkdir()
+    schema = {"type": "record", "name": "T", "fields": []}
+    (folder / "v1.avsc").write_text(json.dumps(schema))
+    (folder / "v3.avsc").write_text(json.dumps(schema))
+    with pytest.raises(ValueError, match="without gaps"):
+        SchemaRegistry.load(tmp_path)
+
+
+def test_the_kept_schemas_all_parse() -> None:
+    for path in SCHEMA_DIR.glob("*/v*.avsc"):
+        parse_schema(json.loads(path.read_text()))
