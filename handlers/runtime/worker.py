@@ -119,7 +119,8 @@ class Worker:
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(TemporaryError),
             stop=stop_after_attempt(self._retry.attempts),
-            wait=wait_exponential_jitter(initial=self._retry.initial_wait, max=self._retry.max_wait),
+            wait=wait_exponential_jitter(multiplier=self._retry.initial_wait, max=self._retry.max_wait,
+                                        jitter=self._retry.initial_wait),
             reraise=True,
         )
         attempt_number = 0

@@ -214,8 +214,11 @@ class SqliteEventStore:
         try:
             if await self.head_position() > after_position:
                 return
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that arrives
+            # just as the waiter is set, leaving a worker that never stops.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(woken.wait(), min(timeout, self._poll_interval))
+                async with asyncio.timeout(min(timeout, self._poll_interval)):
+                    await woken.wait()
         finally:
             self._waiters.discard(woken)
 
