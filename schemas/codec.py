@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from fastavro import schemaless_reader, schemaless_writer
 from pydantic import ValidationError
 
+from domain import event_catalog  # noqa: F401  (registers every event type)
 from domain.errors import PermanentError
 from domain.events import DomainEvent
 from schemas.registry import SchemaRegistry, UnknownSchema, default_registry

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from domain.errors import PermanentError, TemporaryError
 
 
-class ImageNotFound(PermanentError):  # noqa: N818 - named like domain.errors (NotFound, Conflict)
+class ImageNotFound(PermanentError):
     """An image is neither in the local engine nor obtainable (no registry, or pulling disabled)."""
 
     def __init__(self, image: str, reason: str) -> None:
@@ -16,11 +16,11 @@ class ImageNotFound(PermanentError):  # noqa: N818 - named like domain.errors (N
         self.reason = reason
 
 
-class ContextChanged(TemporaryError):  # noqa: N818 - named like domain.errors
+class ContextChanged(TemporaryError):
     """A build-context file changed or vanished while it was read; a retry sees a settled state."""
 
 
-class ImageBuildFailed(PermanentError):  # noqa: N818 - named like domain.errors
+class ImageBuildFailed(PermanentError):
     """The engine rejected a build; `log_tail` holds the last lines of the build output."""
 
     def __init__(self, message: str, log_tail: Sequence[str]) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 from pathlib import Path
@@ -47,7 +48,7 @@ def test_an_unknown_fingerprint_is_a_clear_error() -> None:
 
 def test_a_fingerprint_of_another_type_is_refused() -> None:
     other = default_registry().current("workspace.deleted").fingerprint
-    with pytest.raises(UnknownSchema, match="belongs to 'workspace.deleted'"):
+    with pytest.raises(UnknownSchema, match=r"belongs to 'workspace\.deleted'"):
         CODEC.decode("workspace.created", other, b"\x00")
 
 
@@ -59,10 +60,8 @@ def test_an_unknown_type_is_a_clear_error() -> None:
 @given(st.binary(max_size=64))
 def test_garbage_payloads_never_crash_the_decoder(payload: bytes) -> None:
     schema = default_registry().current("workspace.created").fingerprint
-    try:
-        CODEC.decode("workspace.created", schema, payload)
-    except UndecodableEvent as error:
-        assert "workspace.created" in str(error)
+    with contextlib.suppress(UndecodableEvent):
+        CODEC.decode("workspace.created", schema, payload)  # either decodes or says it cannot
 
 
 def test_trailing_bytes_are_refused() -> None:

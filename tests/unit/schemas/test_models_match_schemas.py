@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 from pydantic.fields import FieldInfo
 
+from domain import event_catalog  # noqa: F401  (registers every event type)
 from domain.events import DomainEvent
 from schemas.registry import default_registry
-
-import domain.workspace.events  # noqa: F401  (registers the workspace events)
 
 _PRIMITIVES: dict[Any, str] = {str: "string", int: "long", float: "double", bool: "boolean", bytes: "bytes"}
 

@@ -1,0 +1,32 @@
+# The two commands a new user needs (see README.md). Each installs what is missing and is idempotent.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help up test setup engine services bench
+
+help:
+	@echo "make up    install what is missing and start Berth (embedded mode)"
+	@echo "make test  install what is missing, start the services the tests need, run every test"
+
+setup:
+	@scripts/setup-python.sh
+
+# The Docker engine and the offline base workspace image (built once, cached in ~/.cache/berth).
+engine:
+	@scripts/services/docker.sh start
+	@scripts/base-image.sh
+
+# PostgreSQL and Kafka for the distributed mode and its tests.
+services:
+	@scripts/services/postgres.sh start
+	@scripts/services/kafka.sh start
+
+up: setup engine
+	@.venv/bin/berth up
+
+test: setup engine services
+	@scripts/test.sh
+
+bench: setup engine services
+	@.venv/bin/python bench/event_pipeline.py
+	@.venv/bin/python bench/image_cache.py

@@ -1,0 +1,8 @@
+"""Imports every module that defines domain events, so the event registry is complete wherever
+events are decoded (a process that never imported a module would otherwise not know its types)."""
+
+from __future__ import annotations
+
+from domain.workspace import events as workspace_events
+
+EVENT_MODULES = (workspace_events,)

@@ -1,0 +1,1 @@
+"""Authentication: API tokens (stored hashed, compared in constant time)."""

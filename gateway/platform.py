@@ -1,0 +1,68 @@
+"""The composition root: opens the stores of the configured mode and runs every projection and worker
+as guarded tasks, stopping them gracefully (then by force) on shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from handlers.catalog import all_handlers
+from handlers.runtime.store_source import StoreEventSource
+from handlers.runtime.worker import Worker
+from infra.settings import Settings
+from infra.stores import Stores, open_stores
+from projections.catalog import all_projections
+from projections.runner import ProjectionRunner
+from schemas.codec import EventCodec
+
+log = logging.getLogger(__name__)
+
+
+class Platform:
+    def __init__(self, settings: Settings, stores: Stores) -> None:
+        self.settings = settings
+        self.stores = stores
+        self.codec = EventCodec()
+        self.runners = [ProjectionRunner(p, stores.events, stores.views, self.codec) for p in all_projections()]
+        self.workers = [
+            Worker(handler, StoreEventSource(stores.events, handler.name), stores.events, self.codec)
+            for handler in all_handlers()
+        ]
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @classmethod
+    async def open(cls, settings: Settings) -> Platform:
+        return cls(settings, await open_stores(settings))
+
+    def start(self) -> None:
+        for runner in self.runners:
+            self._guard(runner.run, runner.consumer)
+        for worker in self.workers:
+            self._guard(worker.run, worker.name)
+
+    def _guard(self, loop: Callable[[], Coroutine[Any, Any, None]], name: str) -> None:
+        async def guarded() -> None:
+            # A crash of one loop is logged and the loop restarted; it never takes the platform down.
+            while True:
+                try:
+                    await loop()
+                    return
+                except Exception:
+                    log.exception("%s crashed; restarting in 1 s", name)
+                    await asyncio.sleep(1)
+
+        self._tasks.append(asyncio.create_task(guarded(), name=name))
+
+    async def stop(self, grace: float = 10.0) -> None:
+        for worker in self.workers:
+            await worker.stop(grace)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        with contextlib.suppress(Exception):
+            await self.stores.close()
+

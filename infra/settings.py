@@ -1,0 +1,50 @@
+"""Settings from the environment (BERTH_*): switching modes is configuration only (DESIGN.md section 4)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+
+from domain.errors import InvalidInput
+
+
+class Mode(StrEnum):
+    EMBEDDED = "embedded"
+    DISTRIBUTED = "distributed"
+
+
+class Settings(BaseModel):
+    mode: Mode = Mode.EMBEDDED
+    home: Path = Field(default_factory=lambda: Path.home() / ".berth")
+    pg_dsn: str = "postgresql://postgres@127.0.0.1:15432/berth"
+    pg_schema: str = "public"
+    kafka_bootstrap: str = "127.0.0.1:19092"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    domain: str = "localhost"
+
+    @property
+    def database(self) -> Path:
+        """The embedded mode's one SQLite file: event log, tracking and read models."""
+        return self.home / "berth.db"
+
+    @property
+    def dashboard_url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str]) -> Settings:
+        prefix = "BERTH_"
+        values = {
+            key[len(prefix):].lower(): value
+            for key, value in environ.items()
+            if key.startswith(prefix) and key[len(prefix):].lower() in cls.model_fields
+        }
+        try:
+            return cls.model_validate(values)
+        except ValidationError as error:
+            first = error.errors()[0]
+            name = f"BERTH_{str(first['loc'][0]).upper()}"
+            raise InvalidInput(f"{name}: {first['msg']}", field=name) from None
