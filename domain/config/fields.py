@@ -11,12 +11,18 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+from pydantic import ValidationError
 
 from domain.config.model import ConfigWarning
 from domain.config.tree import MappingNode, Node, ScalarNode, SequenceNode, describe
 from domain.errors import InvalidConfig
+
+T = TypeVar("T")
+S = TypeVar("S", bound=str)
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_$][A-Za-z0-9_$-]*")
 _DIGITS = re.compile(r"[0-9]{1,10}")
@@ -37,6 +43,10 @@ class Warnings:
 
     def add(self, file: str, line: int | None, path: str | None, message: str) -> None:
         self.items.append(ConfigWarning(file=file, line=line, field=path or None, message=message))
+
+    def in_line_order(self) -> tuple[ConfigWarning, ...]:
+        """Sorted as the user reads the file (found order differs: each part is read separately)."""
+        return tuple(sorted(self.items, key=lambda warning: warning.line or 0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,12 +160,14 @@ def opt_list(f: Field | None) -> list[Field]:
     return as_list(f)
 
 
-def one_of(f: Field, choices: Collection[str]) -> str:
+def one_of(f: Field, choices: tuple[S, ...]) -> S:
+    """One of the `choices` (a Literal's values), typed as that Literal."""
     value = as_str(f)
-    if value not in choices:
-        allowed = ", ".join(repr(choice) for choice in choices)
-        raise f.error(f"must be one of {allowed}, got {value!r}")
-    return value
+    for choice in choices:
+        if choice == value:
+            return choice
+    allowed = ", ".join(repr(choice) for choice in choices)
+    raise f.error(f"must be one of {allowed}, got {value!r}")
 
 
 def env_name(f: Field, name: str, key_line: int) -> str:
@@ -189,3 +201,14 @@ def env_map(f: Field | None, warnings: Warnings) -> dict[str, str]:
     if f is None or f.is_null:
         return {}
     return {env_name(value, key, key_line): env_value(value) for key, key_line, value in entries(f, warnings)}
+
+
+def validated(file: str, make: Callable[[], T]) -> T:
+    """Build a model from already-checked values; a ValidationError here is a reader bug, but the
+    user still gets an InvalidConfig naming the file rather than a crash."""
+    try:
+        return make()
+    except ValidationError as error:
+        first = error.errors()[0]
+        path = ".".join(str(part) for part in first["loc"]) or None
+        raise InvalidConfig(f"{path or 'config'}: {first['msg']}", file=file, field=path) from None

@@ -22,7 +22,7 @@ from infra.store.records import NewEvent, StoredEvent
 from infra.store.sqlite import SqliteEventStore
 from tests.integration.kafka.history import append_history
 from tests.integration.kafka.kafka_reading import read_topic
-from tests.integration.kafka.waiting import eventually
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.kafka
 

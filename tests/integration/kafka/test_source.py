@@ -25,7 +25,7 @@ from infra.store.sqlite import SqliteEventStore
 from schemas.codec import EventCodec
 from tests.integration.kafka.history import append_history
 from tests.integration.kafka.kafka_reading import committed_offsets, read_topic
-from tests.integration.kafka.waiting import eventually
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.kafka
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from handlers.runtime.store_source import StoreEventSource
@@ -24,17 +24,3 @@ async def running(handler: EchoHandler, store: EventStore, retry: RetryPolicy = 
     finally:
         await worker.stop(grace)
         await asyncio.gather(task, return_exceptions=True)
-
-
-async def eventually(check: Callable[[], object], timeout: float = 10.0) -> None:
-    """Wait until `check()` is truthy (awaiting it when it is a coroutine)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        await asyncio.sleep(0.02)

@@ -10,8 +10,9 @@ from domain.events import Recorded
 from infra.store.records import NewEvent
 from infra.store.sqlite import SqliteEventStore
 from tests.factories import created, phase
-from tests.integration.runtime.conftest import eventually, running
+from tests.integration.runtime.conftest import running
 from tests.integration.runtime.echo_handler import EchoHandler
+from tests.waiting import eventually
 
 
 async def effects(store: SqliteEventStore, handler: EchoHandler) -> list[str]:
