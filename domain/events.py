@@ -33,11 +33,9 @@ class DomainEvent(BaseModel):
         DomainEvent.registry[event_type] = cls
 
 
-def event_class(event_type: str) -> type[DomainEvent]:
-    try:
-        return DomainEvent.registry[event_type]
-    except KeyError:
-        raise KeyError(f"unknown event type {event_type!r}") from None
+def stream_type_of_event(event_type: str) -> str:
+    """`workspace.created` -> `workspace`: the stream type an event type belongs to."""
+    return event_type.partition(".")[0]
 
 
 @dataclass(frozen=True, slots=True)

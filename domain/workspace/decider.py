@@ -7,7 +7,12 @@ from dataclasses import dataclass, replace
 
 from domain.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from domain.events import DomainEvent
-from domain.workspace.events import InstancePhaseChanged, InstanceRequested, WorkspaceCreated, WorkspaceDeleted
+from domain.workspace.events import (
+    InstancePhaseChanged,
+    InstanceRequested,
+    WorkspaceCreated,
+    WorkspaceDeleted,
+)
 from domain.workspace.ids import is_workspace_id
 from domain.workspace.phases import Phase, allowed_next, is_active
 

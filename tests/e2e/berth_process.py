@@ -1,0 +1,90 @@
+"""Runs the real `berth` command as a user would: a subprocess with its own state directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+BERTH = [sys.executable, "-c", "from gateway.cli.main import main; main()"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def environment(home: Path, **extra: str) -> dict[str, str]:
+    return {**os.environ, "BERTH_HOME": str(home), "COLUMNS": "200", **extra}
+
+
+def berth(home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*BERTH, *args], env=environment(home, **extra), capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+def berth_json(home: Path, *args: str, **extra: str) -> Any:
+    done = berth(home, *args, "--json", **extra)
+    assert done.returncode == 0, done.stderr + done.stdout
+    return json.loads(done.stdout)
+
+
+class RunningBerth:
+    """`berth up` in the background; stopped with SIGTERM like a service manager would."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [*BERTH, "up", "--json"], env=environment(home, BERTH_PORT=str(self.port)),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        assert self.process.stdout is not None
+        first_line = ""
+        while not first_line.rstrip().endswith("}"):
+            line = self.process.stdout.readline()
+            if not line:
+                raise AssertionError(f"berth up exited: {self.process.stderr.read() if self.process.stderr else ''}")
+            first_line += line
+        self.announced = json.loads(first_line)
+        self.token: str = self.announced["token"]
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise AssertionError("berth up did not answer on /api/health within 30 s")
+            time.sleep(0.1)
+
+    def get(self, path: str, token: str | None = None) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token or self.token}"}
+        return httpx.get(f"{self.url}{path}", headers=headers, timeout=10)
+
+    def stop(self) -> str:
+        """SIGTERM, then the server's log. uvicorn shuts down gracefully and then re-raises the signal,
+        so the exit status is the signal's; whether the shutdown was clean is in the log."""
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(timeout=30)
+            log = self.process.stderr.read() if self.process.stderr else ""
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+            for stream in (self.process.stdout, self.process.stderr):
+                if stream is not None:
+                    stream.close()
+        assert code in (0, -signal.SIGTERM), log
+        return log
