@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from domain.events import Recorded
-from domain.workspace.events import InstancePhaseChanged, InstanceRequested, WorkspaceCreated, WorkspaceDeleted
+from domain.workspace.events import (
+    InstancePhaseChanged,
+    InstanceRequested,
+    WorkspaceCreated,
+    WorkspaceDeleted,
+)
 from infra.readmodel.contract import Doc, DocKey
 
 COLLECTION = "workspaces"

@@ -16,10 +16,17 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from domain.errors import Conflict, StreamConflict, TemporaryError, Unavailable
+from domain.errors import Conflict, StreamConflict, Unavailable
 from infra.store.contract import AlreadyProcessed, follow
 from infra.store.records import Append, DeadLetter, NewEvent, StoredEvent, Tracking
-from infra.store.sql import DEAD_LETTER_COLUMNS, EVENT_COLUMNS, dead_letter, insert_values, same_events, stored_event
+from infra.store.sql import (
+    DEAD_LETTER_COLUMNS,
+    EVENT_COLUMNS,
+    dead_letter,
+    insert_values,
+    same_events,
+    stored_event,
+)
 
 T = TypeVar("T")
 CHANNEL = "berth_events"
@@ -104,12 +111,11 @@ class PostgresEventStore:
         settings = {"search_path": self.schema}
         self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=self._pool_size,
                                                server_settings=settings)
-        async with self._pool.acquire() as connection:
-            async with connection.transaction():
-                # Several processes may start at once: serialize the DDL.
-                await connection.execute("SELECT pg_advisory_xact_lock(4242)")
-                await connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
-                await connection.execute(SCHEMA)
+        async with self._pool.acquire() as connection, connection.transaction():
+            # Several processes may start at once: serialize the DDL.
+            await connection.execute("SELECT pg_advisory_xact_lock(4242)")
+            await connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+            await connection.execute(SCHEMA)
         return self
 
     async def close(self) -> None:
@@ -289,7 +295,8 @@ class PostgresEventStore:
         await self._with_connection(work)
 
     async def dead_letters(self, consumer: str | None = None) -> list[DeadLetter]:
-        query = f"SELECT {DEAD_LETTER_COLUMNS} FROM dead_letters WHERE ($1::text IS NULL OR consumer = $1) ORDER BY parked_at"
+        query = (f"SELECT {DEAD_LETTER_COLUMNS} FROM dead_letters "
+                 "WHERE ($1::text IS NULL OR consumer = $1) ORDER BY parked_at")
         rows = await self._with_connection(lambda c: c.fetch(query, consumer))
         return [dead_letter(row) for row in rows]
 

@@ -22,7 +22,14 @@ from typing import Any, TypeVar
 from domain.errors import Conflict, StreamConflict
 from infra.store.contract import AlreadyProcessed, follow
 from infra.store.records import Append, DeadLetter, NewEvent, StoredEvent, Tracking
-from infra.store.sql import DEAD_LETTER_COLUMNS, EVENT_COLUMNS, dead_letter, insert_values, same_events, stored_event
+from infra.store.sql import (
+    DEAD_LETTER_COLUMNS,
+    EVENT_COLUMNS,
+    dead_letter,
+    insert_values,
+    same_events,
+    stored_event,
+)
 
 T = TypeVar("T")
 
