@@ -3,6 +3,7 @@ events are decoded (a process that never imported a module would otherwise not k
 
 from __future__ import annotations
 
+from domain.image import events as image_events
 from domain.workspace import events as workspace_events
 
-EVENT_MODULES = (workspace_events,)
+EVENT_MODULES = (workspace_events, image_events)

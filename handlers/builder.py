@@ -1,0 +1,198 @@
+"""The image builder worker: `workspace.image_requested` -> a local image, built only when its cache key
+(every input of the build, see infra/images/cache_key.py) has no image yet.
+
+A build streams its output as `image.build_log` events on the image's own stream, batched twice a
+second; the outcome is `image.built` or `image.build_failed` there, and `workspace.image_ready` or a
+failed instance (with the log's tail as the reason) on the workspace stream. Builds are level-triggered:
+a redelivered request finds the image in the cache and only reports it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from domain.envelope import Cause
+from domain.errors import InvalidInput, PermanentError, StreamConflict
+from domain.events import DomainEvent, Recorded
+from domain.image.events import ImageBuildFailed, ImageBuildLog, ImageBuildStarted, ImageBuilt, image_stream
+from domain.workspace.decider import AdvanceInstance, WorkspaceDecider
+from domain.workspace.events import ContextResolved, ImageReady, ImageRequested
+from domain.workspace.phases import Phase, is_active
+from handlers.runtime.handler import HandlerContext
+from infra.images.builder import ImageBuilder
+from infra.images.cache_key import plan_build
+from infra.images.errors import ImageBuildFailed as BuildError
+from infra.images.spec import DockerfileBuild, ImageRef, ImageSpec
+from infra.store.records import Append
+
+NAME = "builder"
+LOG_FLUSH_SECONDS = 0.5
+
+# Checks out a repository at a commit into a temporary directory for the duration of the block.
+Checkout = Callable[[str, str], AbstractAsyncContextManager[Path]]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestedImage:
+    """The image part of a workspace config as the builder receives it: a name, or a Dockerfile build
+    with paths relative to the repository root."""
+
+    image: str | None = None
+    dockerfile: str | None = None
+    context: str = "."
+    args: tuple[tuple[str, str], ...] = ()
+    target: str | None = None
+
+    @classmethod
+    def from_json(cls, text: str) -> RequestedImage:
+        try:
+            raw: dict[str, Any] = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise InvalidInput(f"image spec is not JSON: {error}", field="spec") from None
+        if bool(raw.get("image")) == bool(raw.get("dockerfile")):
+            raise InvalidInput("an image spec names either an image or a dockerfile", field="spec")
+        args = raw.get("args") or {}
+        return cls(image=raw.get("image"), dockerfile=raw.get("dockerfile"), context=raw.get("context") or ".",
+                   args=tuple(sorted((str(k), str(v)) for k, v in args.items())), target=raw.get("target"))
+
+    def to_json(self) -> str:
+        if self.image is not None:
+            return json.dumps({"image": self.image})
+        return json.dumps({"dockerfile": self.dockerfile, "context": self.context, "args": dict(self.args),
+                           "target": self.target}, sort_keys=True)
+
+    def in_checkout(self, root: Path) -> ImageSpec:
+        if self.image is not None:
+            return ImageRef(self.image)
+        assert self.dockerfile is not None
+        context = root / _inside_repo(self.context, "context")
+        dockerfile = root / _inside_repo(self.dockerfile, "dockerfile")
+        return DockerfileBuild(context=context, dockerfile=str(dockerfile), build_args=dict(self.args),
+                               target=self.target)
+
+
+def _inside_repo(path: str, field: str) -> str:
+    pure = PurePosixPath(path)
+    if pure.is_absolute() or ".." in pure.parts:
+        raise InvalidInput(f"{field} {path!r} must be a path inside the repository", field=field)
+    return str(pure)
+
+
+class BuilderHandler:
+    name = NAME
+    event_types = frozenset({ImageRequested.TYPE})
+
+    def __init__(self, builder: ImageBuilder, checkout: Checkout) -> None:
+        self._builder = builder
+        self._checkout = checkout
+
+    async def handle(self, event: Recorded, context: HandlerContext) -> Sequence[Append]:
+        request = event.payload
+        assert isinstance(request, ImageRequested)
+        workspace = await context.load(event.envelope.stream_id, WorkspaceDecider())
+        state = workspace.state
+        if state.instance_id != request.instance_id or not is_active(state.phase):
+            return []  # the instance was stopped or replaced meanwhile: nothing to build for
+        cause = Cause(NAME).following(event.envelope, NAME)
+        try:
+            spec = RequestedImage.from_json(request.spec)
+            ready = await self._ensure(spec, event, context, cause)
+        except PermanentError as error:
+            reason = str(error)  # a failed build's message ends with the tail of its log
+            failed = WorkspaceDecider().decide(state, AdvanceInstance(request.instance_id, Phase.FAILED, reason))
+            return [context.append(event.envelope.stream_id, failed, workspace.version, cause)]
+        return [context.append(event.envelope.stream_id, [ready], workspace.version, cause)]
+
+    async def _ensure(self, spec: RequestedImage, event: Recorded, context: HandlerContext,
+                      cause: Cause) -> ImageReady:
+        instance_id = event.payload.instance_id  # type: ignore[attr-defined]
+        if spec.image is not None:
+            built = await asyncio.to_thread(self._builder.ensure, ImageRef(spec.image))
+            return ImageReady(instance_id=instance_id, image=built.image_id, cache_key=built.key.value,
+                              cache_hit=True)
+        source = await _resolved_context(event, context)
+        async with self._checkout(source.clone_url, source.commit) as root:
+            build = spec.in_checkout(root)
+            assert isinstance(build, DockerfileBuild)
+            plan = await asyncio.to_thread(plan_build, build, self._builder.images)
+            key = plan.key()
+            cached = await asyncio.to_thread(self._builder.lookup, key)
+            if cached is not None:
+                return ImageReady(instance_id=instance_id, image=cached, cache_key=key.value, cache_hit=True)
+            stream = image_stream(key.value)
+            workspace_id = event.envelope.stream_id.removeprefix("workspace-")
+            await _append(context, stream, [ImageBuildStarted(cache_key=key.value, workspace_id=workspace_id,
+                                                              instance_id=instance_id)], cause)
+            started = time.monotonic()
+            async with _streamed_log(context, stream, cause) as on_log:
+                try:
+                    built = await asyncio.to_thread(self._builder.build, plan, on_log)
+                except BuildError as error:
+                    await _append(context, stream, [ImageBuildFailed(reason=error.reason,
+                                                                     log_tail=list(error.log_tail))], cause)
+                    raise
+            await _append(context, stream, [ImageBuilt(image_id=built.image_id, tag=built.tag or "",
+                                                       seconds=time.monotonic() - started)], cause)
+            return ImageReady(instance_id=instance_id, image=built.image_id, cache_key=built.key.value,
+                              cache_hit=False)
+
+
+async def _resolved_context(event: Recorded, context: HandlerContext) -> ContextResolved:
+    instance_id = event.payload.instance_id  # type: ignore[attr-defined]
+    for stored in reversed(await context.store.read_stream(event.envelope.stream_id)):
+        if stored.envelope.type == ContextResolved.TYPE:
+            resolved = context.codec.decode(stored.envelope.type, stored.envelope.schema, stored.payload)
+            assert isinstance(resolved, ContextResolved)
+            if resolved.instance_id == instance_id:
+                return resolved
+    raise PermanentError(f"instance {instance_id} asked for a Dockerfile build before its context was resolved")
+
+
+async def _append(context: HandlerContext, stream: str, events: Sequence[DomainEvent], cause: Cause) -> None:
+    """Append to an image stream at its current version (several builds of one key may interleave)."""
+    while True:
+        version = await context.store.stream_version(stream)
+        try:
+            await context.store.commit([context.append(stream, events, version, cause)])
+            return
+        except StreamConflict:
+            continue  # another build of the same key appended meanwhile: append after it
+
+
+@contextlib.asynccontextmanager
+async def _streamed_log(context: HandlerContext, stream: str, cause: Cause) -> AsyncIterator[Callable[[str], None]]:
+    """A log sink usable from the build thread; lines reach the image stream in batches."""
+    loop = asyncio.get_running_loop()
+    pending: list[str] = []
+
+    def on_log(line: str) -> None:
+        loop.call_soon_threadsafe(pending.append, line)
+
+    async def flush() -> None:
+        if pending:
+            lines = pending[:]
+            del pending[: len(lines)]
+            await _append(context, stream, [ImageBuildLog(lines=lines)], cause)
+
+    async def flush_periodically() -> None:
+        while True:
+            await asyncio.sleep(LOG_FLUSH_SECONDS)
+            await flush()
+
+    flusher = asyncio.create_task(flush_periodically())
+    try:
+        yield on_log
+    finally:
+        flusher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await flusher
+        await asyncio.sleep(0)  # let lines scheduled by the build thread land
+        await flush()
