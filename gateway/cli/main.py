@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from gateway.cli.config import config
 from gateway.cli.deadletters import deadletters
 from gateway.cli.distributed import relay, worker
 from gateway.cli.replay import replay
@@ -16,6 +17,7 @@ app.command()(replay)
 app.command()(relay)
 app.command()(worker)
 app.add_typer(deadletters, name="deadletters")
+app.add_typer(config, name="config")
 
 
 def main() -> None:
