@@ -69,3 +69,74 @@ class ImageReady(DomainEvent):
     image: str
     cache_key: str
     cache_hit: bool
+
+
+class ContainerCreated(DomainEvent):
+    """The node created the instance's container; the platform reaches its supervisor on 127.0.0.1:port."""
+
+    TYPE: ClassVar[str] = "workspace.container_created"
+    instance_id: str
+    node: str
+    container_id: str
+    supervisor_port: int
+
+
+class ContentInitialized(DomainEvent):
+    """/workspace was filled: from a backup, a git clone, or a volume kept after a failed backup."""
+
+    TYPE: ClassVar[str] = "workspace.content_initialized"
+    instance_id: str
+    source: str
+    bytes: int
+    seconds: float
+
+
+class PortsChanged(DomainEvent):
+    """The ports listening inside the workspace changed (sampled by the node agent)."""
+
+    TYPE: ClassVar[str] = "workspace.ports_changed"
+    instance_id: str
+    ports: list[int]
+
+
+class PortVisibilityChanged(DomainEvent):
+    TYPE: ClassVar[str] = "workspace.port_visibility_changed"
+    port: int
+    visibility: str
+
+
+class TaskChanged(DomainEvent):
+    """A task of the workspace moved to another phase (before, init, command, done, failed)."""
+
+    TYPE: ClassVar[str] = "workspace.task_changed"
+    instance_id: str
+    index: int
+    name: str | None = None
+    phase: str
+    exit_code: int | None = None
+
+
+class ActivityRecorded(DomainEvent):
+    """Someone used the workspace (proxied traffic, a terminal, SSH); sampled at most once a minute."""
+
+    TYPE: ClassVar[str] = "workspace.activity_recorded"
+    instance_id: str
+    source: str
+
+
+class BackupCompleted(DomainEvent):
+    """/workspace was saved to the blob store and the write confirmed: the volume may go."""
+
+    TYPE: ClassVar[str] = "workspace.backup_completed"
+    instance_id: str
+    blob: str
+    bytes: int
+    seconds: float
+
+
+class BackupFailed(DomainEvent):
+    """The backup did not complete: the volume is kept, nothing is deleted."""
+
+    TYPE: ClassVar[str] = "workspace.backup_failed"
+    instance_id: str
+    reason: str
