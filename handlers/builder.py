@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-from typing import Any
+from pathlib import Path
 
+from pydantic import TypeAdapter, ValidationError
+
+from domain.config import DockerfileBuild as ConfigDockerfileBuild
+from domain.config import ImageRef as ConfigImageRef
+from domain.config import ImageSpec as ConfigImageSpec
 from domain.envelope import Cause
 from domain.errors import InvalidInput, PermanentError, StreamConflict
 from domain.events import DomainEvent, Recorded
@@ -30,7 +32,7 @@ from handlers.runtime.handler import HandlerContext
 from infra.images.builder import ImageBuilder
 from infra.images.cache_key import plan_build
 from infra.images.errors import ImageBuildFailed as BuildError
-from infra.images.spec import DockerfileBuild, ImageRef, ImageSpec
+from infra.images.spec import DockerfileBuild, ImageRef
 from infra.store.records import Append
 
 NAME = "builder"
@@ -40,50 +42,22 @@ LOG_FLUSH_SECONDS = 0.5
 Checkout = Callable[[str, str], AbstractAsyncContextManager[Path]]
 
 
-@dataclass(frozen=True, slots=True)
-class RequestedImage:
-    """The image part of a workspace config as the builder receives it: a name, or a Dockerfile build
-    with paths relative to the repository root."""
-
-    image: str | None = None
-    dockerfile: str | None = None
-    context: str = "."
-    args: tuple[tuple[str, str], ...] = ()
-    target: str | None = None
-
-    @classmethod
-    def from_json(cls, text: str) -> RequestedImage:
-        try:
-            raw: dict[str, Any] = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise InvalidInput(f"image spec is not JSON: {error}", field="spec") from None
-        if bool(raw.get("image")) == bool(raw.get("dockerfile")):
-            raise InvalidInput("an image spec names either an image or a dockerfile", field="spec")
-        args = raw.get("args") or {}
-        return cls(image=raw.get("image"), dockerfile=raw.get("dockerfile"), context=raw.get("context") or ".",
-                   args=tuple(sorted((str(k), str(v)) for k, v in args.items())), target=raw.get("target"))
-
-    def to_json(self) -> str:
-        if self.image is not None:
-            return json.dumps({"image": self.image})
-        return json.dumps({"dockerfile": self.dockerfile, "context": self.context, "args": dict(self.args),
-                           "target": self.target}, sort_keys=True)
-
-    def in_checkout(self, root: Path) -> ImageSpec:
-        if self.image is not None:
-            return ImageRef(self.image)
-        assert self.dockerfile is not None
-        context = root / _inside_repo(self.context, "context")
-        dockerfile = root / _inside_repo(self.dockerfile, "dockerfile")
-        return DockerfileBuild(context=context, dockerfile=str(dockerfile), build_args=dict(self.args),
-                               target=self.target)
+IMAGE_SPEC: TypeAdapter[ConfigImageSpec] = TypeAdapter(ConfigImageSpec)
 
 
-def _inside_repo(path: str, field: str) -> str:
-    pure = PurePosixPath(path)
-    if pure.is_absolute() or ".." in pure.parts:
-        raise InvalidInput(f"{field} {path!r} must be a path inside the repository", field=field)
-    return str(pure)
+def parse_image_spec(text: str) -> ConfigImageRef | ConfigDockerfileBuild:
+    """The `spec` of a workspace.image_requested event: the config's image, as JSON."""
+    try:
+        return IMAGE_SPEC.validate_json(text)
+    except ValidationError as error:
+        raise InvalidInput(f"image spec is invalid: {error}", field="spec") from None
+
+
+def in_checkout(spec: ConfigDockerfileBuild, root: Path) -> DockerfileBuild:
+    """The build of a config's Dockerfile with the repository checked out at `root` (paths in the config are
+    repository-relative and already checked to stay inside it)."""
+    return DockerfileBuild(context=root / spec.context, dockerfile=str(root / spec.dockerfile),
+                           build_args=dict(spec.args), target=spec.target)
 
 
 class BuilderHandler:
@@ -103,7 +77,7 @@ class BuilderHandler:
             return []  # the instance was stopped or replaced meanwhile: nothing to build for
         cause = Cause(NAME).following(event.envelope, NAME)
         try:
-            spec = RequestedImage.from_json(request.spec)
+            spec = parse_image_spec(request.spec)
             ready = await self._ensure(spec, event, context, cause)
         except PermanentError as error:
             reason = str(error)  # a failed build's message ends with the tail of its log
@@ -111,17 +85,16 @@ class BuilderHandler:
             return [context.append(event.envelope.stream_id, failed, workspace.version, cause)]
         return [context.append(event.envelope.stream_id, [ready], workspace.version, cause)]
 
-    async def _ensure(self, spec: RequestedImage, event: Recorded, context: HandlerContext,
-                      cause: Cause) -> ImageReady:
+    async def _ensure(self, spec: ConfigImageRef | ConfigDockerfileBuild, event: Recorded,
+                      context: HandlerContext, cause: Cause) -> ImageReady:
         instance_id = event.payload.instance_id  # type: ignore[attr-defined]
-        if spec.image is not None:
-            built = await asyncio.to_thread(self._builder.ensure, ImageRef(spec.image))
+        if isinstance(spec, ConfigImageRef):
+            built = await asyncio.to_thread(self._builder.ensure, ImageRef(spec.name))
             return ImageReady(instance_id=instance_id, image=built.image_id, cache_key=built.key.value,
                               cache_hit=True)
         source = await _resolved_context(event, context)
         async with self._checkout(source.clone_url, source.commit) as root:
-            build = spec.in_checkout(root)
-            assert isinstance(build, DockerfileBuild)
+            build = in_checkout(spec, root)
             plan = await asyncio.to_thread(plan_build, build, self._builder.images)
             key = plan.key()
             cached = await asyncio.to_thread(self._builder.lookup, key)
