@@ -45,7 +45,7 @@ class WorkspacesProjection:
                 "id": payload.workspace_id, "owner": payload.owner, "context_url": payload.context_url,
                 "workspace_class": payload.workspace_class, "created_at": at, "commit": None,
                 "clone_url": None, "ref": None, "config_ports": [], "visibility": {}, "last_backup": None,
-                "backup_failed": None, "last_activity_at": at,
+                "backup_failed": None, "last_activity_at": at, "instance_started_at": None,
             }, "")
             doc["instance_id"] = None
             doc["phase"] = None
@@ -60,7 +60,7 @@ class WorkspacesProjection:
     @staticmethod
     def _update(doc: Doc, payload: Any, at: str) -> Doc:
         if isinstance(payload, ws.InstanceRequested):
-            return {**_instance_reset(doc, payload.instance_id), "last_activity_at": at}
+            return {**_instance_reset(doc, payload.instance_id), "last_activity_at": at, "instance_started_at": at}
         if getattr(payload, "instance_id", doc.get("instance_id")) != doc.get("instance_id"):
             return doc  # a late event of an earlier instance: the current one is what the doc shows
         if isinstance(payload, ws.InstancePhaseChanged):
