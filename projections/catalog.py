@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from domain.errors import NotFound
 from projections.projection import Projection
+from projections.users import UsersProjection
 from projections.workspaces import WorkspacesProjection
 
 
 def all_projections() -> list[Projection]:
-    return [WorkspacesProjection()]
+    return [WorkspacesProjection(), UsersProjection()]
 
 
 def projection_named(name: str) -> Projection:

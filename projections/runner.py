@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from domain.errors import PermanentError, Unavailable
 from domain.events import Recorded
+from infra.metrics import PROJECTION_POSITION
 from infra.readmodel.contract import CheckpointMoved, Doc, DocKey, ReadModelStore
 from infra.store.contract import EventStore
 from infra.store.records import DeadLetter, StoredEvent
@@ -77,6 +78,7 @@ class ProjectionRunner:
         except CheckpointMoved:
             # A replay reset or advanced the read model meanwhile: carry on from where it is now.
             return await self._views.checkpoint(self.projection.name)
+        PROJECTION_POSITION.labels(self.projection.name).set(new_position)
         return new_position
 
     async def _decode(self, stored: StoredEvent) -> Recorded | None:

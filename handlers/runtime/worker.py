@@ -19,6 +19,8 @@ from domain.errors import StreamConflict, TemporaryError, Unavailable
 from domain.events import Recorded
 from handlers.runtime.handler import Handler, HandlerContext
 from handlers.runtime.source import EventSource
+from infra.logs import correlation_id
+from infra.metrics import EVENTS_HANDLED, EVENTS_PARKED, HANDLER_SECONDS
 from infra.store.contract import AlreadyProcessed, EventStore
 from infra.store.records import DeadLetter, StoredEvent, Tracking
 from schemas.codec import EventCodec
@@ -100,8 +102,10 @@ class Worker:
     async def _process_once(self, stored: StoredEvent) -> None:
         if await self._store.is_tracked(self.name, stored.position):
             return  # redelivered after its effects were committed
+        correlation_id.set(str(stored.envelope.correlation_id))  # this stream's task only: logs carry it
         try:
-            await self._handle_with_retries(stored, Tracking(self.name, stored.position))
+            with HANDLER_SECONDS.labels(self.name).time():
+                await self._handle_with_retries(stored, Tracking(self.name, stored.position))
         except Unavailable:
             raise
         except AlreadyProcessed:
@@ -139,12 +143,14 @@ class Worker:
         except TemporaryError as error:
             raise _GaveUp(attempt_number, error) from error
         self.handled += 1
+        EVENTS_HANDLED.labels(self.name).inc()
 
     async def _park(self, stored: StoredEvent, error: str, attempts: int) -> None:
         log.error("%s: parked %s at position %s: %s", self.name, stored.envelope.type, stored.position, error)
         await self._store.park(DeadLetter(self.name, stored.position, stored.envelope.event_id, stored.stream_id,
                                           stored.envelope.type, error, attempts))
         self.parked += 1
+        EVENTS_PARKED.labels(self.name).inc()
 
     async def replay(self, stored: StoredEvent, attempts_so_far: int) -> None:
         """Handle a parked event again; on success its dead letter is settled in the same commit,

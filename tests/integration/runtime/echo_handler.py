@@ -1,5 +1,6 @@
-"""A real handler for runtime tests: for each workspace event it appends one record to its own
-`effects-<name>` stream, at the stream's current version, so a double effect would show as two records."""
+"""A real handler for runtime tests: for each workspace event it appends one record to its own effects
+stream for that source stream (`effects-<name>.<stream>`), at that stream's current version, so a double
+effect would show as two records. One effects stream per source keeps concurrent streams from contending."""
 
 from __future__ import annotations
 
@@ -21,9 +22,8 @@ class EchoHandler:
     before_commit: Callable[[Recorded], object] | None = None  # may raise, sleep or record
     seen: list[tuple[str, int]] = field(default_factory=list)
 
-    @property
-    def effects_stream(self) -> str:
-        return f"effects-{self.name}"
+    def effects_stream(self, source_stream: str) -> str:
+        return f"effects-{self.name}.{source_stream}"
 
     async def handle(self, event: Recorded, context: HandlerContext) -> Sequence[Append]:
         self.seen.append((event.envelope.stream_id, event.envelope.version))
@@ -31,8 +31,9 @@ class EchoHandler:
             outcome = self.before_commit(event)
             if asyncio.iscoroutine(outcome):
                 await outcome
-        version = await context.store.stream_version(self.effects_stream)
+        effects = self.effects_stream(event.envelope.stream_id)
+        version = await context.store.stream_version(effects)
         # An event type the handler does not subscribe to, so its own effects never feed back into it.
         record = WorkspaceDeleted(reason=f"{event.envelope.stream_id}@{event.envelope.version}")
-        return [context.append(self.effects_stream, [record], version, Cause(self.name).following(
+        return [context.append(effects, [record], version, Cause(self.name).following(
             event.envelope, self.name))]

@@ -9,16 +9,15 @@ from domain.errors import PermanentError, TemporaryError
 from domain.events import Recorded
 from infra.store.records import NewEvent
 from infra.store.sqlite import SqliteEventStore
-from tests.factories import created, phase
+from tests.factories import CODEC, created, phase
 from tests.integration.runtime.conftest import running
 from tests.integration.runtime.echo_handler import EchoHandler
 from tests.waiting import eventually
 
 
 async def effects(store: SqliteEventStore, handler: EchoHandler) -> list[str]:
-    from tests.factories import CODEC
-
-    records = await store.read_stream(handler.effects_stream)
+    """Every effect the handler recorded, over all its effects streams."""
+    records = [r for r in await store.read_all(0, 100_000) if r.stream_id.startswith(f"effects-{handler.name}.")]
     return [CODEC.decode(r.envelope.type, r.envelope.schema, r.payload).reason for r in records]  # type: ignore[attr-defined]
 
 

@@ -1,0 +1,52 @@
+"""The users read model: one document per user (role, blocked, password hash, tokens without secrets) and an
+index from a token's SHA-256 to its user, so authentication is one lookup instead of a scan."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from domain.events import Recorded
+from domain.users import events as us
+from infra.readmodel.contract import Doc, DocKey
+
+PROJECTION = "users"
+USERS = "users"
+TOKENS = "tokens"
+
+
+def username_of(event: Recorded) -> str:
+    return event.envelope.stream_id.removeprefix("user-")
+
+
+class UsersProjection:
+    name = PROJECTION
+    event_types = frozenset(cls.TYPE for cls in (us.UserCreated, us.UserBlocked, us.TokenIssued, us.TokenRevoked))
+
+    def keys(self, event: Recorded) -> Sequence[DocKey]:
+        user = DocKey(USERS, username_of(event))
+        if isinstance(event.payload, us.TokenIssued):
+            return [user, DocKey(TOKENS, event.payload.sha256)]
+        return [user]
+
+    def apply(self, event: Recorded, docs: Mapping[DocKey, Doc | None]) -> dict[DocKey, Doc | None]:
+        key = DocKey(USERS, username_of(event))
+        doc, payload = docs.get(key), event.payload
+        at = event.envelope.occurred_at.isoformat()
+        if isinstance(payload, us.UserCreated):
+            return {key: {"username": payload.username, "role": payload.role, "password_hash": payload.password_hash,
+                          "blocked": False, "blocked_reason": None, "created_at": at, "tokens": {}}}
+        if doc is None:
+            return {}  # an event of a user this read model never saw created
+        if isinstance(payload, us.UserBlocked):
+            return {key: {**doc, "blocked": True, "blocked_reason": payload.reason}}
+        if isinstance(payload, us.TokenIssued):
+            token = {"token_id": payload.token_id, "name": payload.name, "created_at": at,
+                     "expires_at": payload.expires_at, "revoked": False}
+            return {key: {**doc, "tokens": {**doc["tokens"], payload.token_id: token}},
+                    DocKey(TOKENS, payload.sha256): {"sha256": payload.sha256, "username": doc["username"],
+                                                     "token_id": payload.token_id}}
+        if isinstance(payload, us.TokenRevoked) and payload.token_id in doc["tokens"]:
+            # The hash index entry stays: the user doc says the token is revoked, and is read on every use.
+            revoked = {**doc["tokens"][payload.token_id], "revoked": True}
+            return {key: {**doc, "tokens": {**doc["tokens"], payload.token_id: revoked}}}
+        return {}
