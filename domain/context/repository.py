@@ -39,12 +39,9 @@ def parse_repository_url(text: str) -> Repository:
         return _scp_like(text)
     scheme, rest = split
     if scheme in ("http", "https"):
-        # The query and fragment of a web page's URL (`?tab=readme`) say nothing about the repository.
-        authority, _, path = re.split(r"[?#]", rest, maxsplit=1)[0].partition("/")
-        parsed = web_authority(scheme, authority)
-        return web_repository(scheme, parsed, split_path(path, "the repository path"))
+        return web_repository(scheme, *split_web_url(scheme, rest))
     if scheme in ("ssh", "git"):
-        authority, slash, path = rest.partition("/")
+        authority, _, path = rest.partition("/")
         parsed = parse_authority(authority, default_port=DEFAULT_PORTS[scheme])
         if scheme == "git" and parsed.user:
             raise InvalidInput("git:// URLs have no user name", field=FIELD)
@@ -56,7 +53,14 @@ def parse_repository_url(text: str) -> Repository:
     raise InvalidInput(f"unsupported scheme {scheme!r} in {text!r}; use {SUPPORTED}", field=FIELD)
 
 
-def web_authority(scheme: str, authority: str) -> Authority:
+def split_web_url(scheme: str, rest: str) -> tuple[Authority, list[str]]:
+    """The authority and raw path segments of an http(s) URL (`rest` follows the `://`)."""
+    # The query and fragment of a web page's URL (`?tab=readme`) say nothing about the repository.
+    authority, _, path = re.split(r"[?#]", rest, maxsplit=1)[0].partition("/")
+    return _web_authority(scheme, authority), split_path(path, "the URL path")
+
+
+def _web_authority(scheme: str, authority: str) -> Authority:
     parsed = parse_authority(authority, default_port=DEFAULT_PORTS[scheme])
     if parsed.user:
         raise InvalidInput("the URL contains a user name; context URLs must not carry credentials", field=FIELD)

@@ -122,8 +122,10 @@ def decode_segments(raw: list[str], what: str) -> tuple[str, ...]:
 
 
 def check_decoded_segment(segment: str, what: str) -> None:
-    if not segment or "/" in segment:
+    if not segment:
         raise InvalidInput(f"{what} has an empty segment", field=FIELD)
+    if "/" in segment:
+        raise InvalidInput(f"{what} has a segment containing '/': {segment!r}", field=FIELD)
     if segment in (".", ".."):
         raise InvalidInput(f"{what} must not contain '{segment}' segments", field=FIELD)
     if not segment.isprintable():
