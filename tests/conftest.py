@@ -6,14 +6,16 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
 import pytest
 
+from infra.git import GitCache
 from infra.store.postgres import PostgresEventStore
 from infra.store.sqlite import SqliteEventStore
+from tests.gitserver import GitDaemon, Seeded, SmartHttpServer, seed_repositories
 
 PG_DSN = os.environ.get("BERTH_PG_DSN", "postgresql://postgres@127.0.0.1:15432/berth_test")
 
@@ -52,3 +54,27 @@ async def pg_store(pg_schema: str) -> AsyncIterator[PostgresEventStore]:
     store = await PostgresEventStore(PG_DSN, schema=pg_schema, poll_interval=0.05).open()
     yield store
     await store.close()
+
+
+# Real git servers on loopback (git daemon, smart HTTP), shared by every test that needs a remote.
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
+    return seed_repositories(tmp_path_factory.mktemp("git-repositories"))
+
+
+@pytest.fixture(scope="session")
+def git_daemon(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitDaemon]:
+    with GitDaemon(seeded.root, tmp_path_factory.mktemp("git-daemon")) as daemon:
+        yield daemon
+
+
+@pytest.fixture(scope="session")
+def git_http(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmartHttpServer]:
+    with SmartHttpServer(seeded.root, tmp_path_factory.mktemp("git-http")) as server:
+        yield server
+
+
+@pytest.fixture
+def git_cache(tmp_path: Path) -> GitCache:
+    """A cache of its own per test, so no test finds objects another one fetched."""
+    return GitCache(tmp_path / "git-cache")

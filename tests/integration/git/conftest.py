@@ -6,35 +6,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from infra.git import GitCache
-from tests.gitserver import BareRepo, GitDaemon, Seeded, SilentServer, SmartHttpServer, seed_repositories
-
-
-@pytest.fixture(scope="session")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
-    return seed_repositories(tmp_path_factory.mktemp("git-repositories"))
-
-
-@pytest.fixture(scope="session")
-def git_daemon(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitDaemon]:
-    with GitDaemon(seeded.root, tmp_path_factory.mktemp("git-daemon")) as daemon:
-        yield daemon
-
-
-@pytest.fixture(scope="session")
-def git_http(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmartHttpServer]:
-    with SmartHttpServer(seeded.root, tmp_path_factory.mktemp("git-http")) as server:
-        yield server
-
-
-@pytest.fixture
-def git_cache(tmp_path: Path) -> GitCache:
-    """A cache of its own per test, so no test finds objects another one fetched."""
-    return GitCache(tmp_path / "git-cache")
+from tests.gitserver import BareRepo, Seeded, SilentServer
 
 
 @dataclass(frozen=True)

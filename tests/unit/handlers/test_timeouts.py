@@ -8,7 +8,8 @@ NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 POLICY = TimeoutPolicy(inactivity=timedelta(minutes=30), max_lifetime=timedelta(hours=8))
 
 
-def doc(phase: str = "running", active_ago: timedelta = timedelta(0), started_ago: timedelta = timedelta(0)) -> dict[str, str]:
+def doc(phase: str = "running", active_ago: timedelta = timedelta(0),
+        started_ago: timedelta = timedelta(0)) -> dict[str, str]:
     return {"phase": phase, "last_activity_at": (NOW - active_ago).isoformat(),
             "instance_started_at": (NOW - started_ago).isoformat()}
 
