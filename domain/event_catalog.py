@@ -4,6 +4,7 @@ events are decoded (a process that never imported a module would otherwise not k
 from __future__ import annotations
 
 from domain.image import events as image_events
+from domain.users import events as user_events
 from domain.workspace import events as workspace_events
 
-EVENT_MODULES = (workspace_events, image_events)
+EVENT_MODULES = (workspace_events, image_events, user_events)

@@ -24,6 +24,7 @@ class Settings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     domain: str = "localhost"
+    ide_port: int = Field(default=23000, ge=1, le=65535)
 
     @property
     def database(self) -> Path:
@@ -32,7 +33,9 @@ class Settings(BaseModel):
 
     @property
     def dashboard_url(self) -> str:
-        return f"http://{self.host}:{self.port}/"
+        # The configured domain, not the bind address: the login cookie set there also reaches the
+        # workspace hosts below it (`*.ws.localhost`), so opening the IDE needs no second login.
+        return f"http://{self.domain}:{self.port}/"
 
     @classmethod
     def from_env(cls, environ: dict[str, str]) -> Settings:

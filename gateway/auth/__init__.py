@@ -1,1 +1,2 @@
-"""Authentication: API tokens (stored hashed, compared in constant time)."""
+"""Authentication and authorization: users and tokens as events, bearer tokens and session cookies,
+and the pure decisions of who may touch what."""

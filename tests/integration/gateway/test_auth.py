@@ -132,3 +132,17 @@ async def test_creating_users_checks_fields_and_names(berth: Berth, api: httpx.A
     assert (await api.post("/api/users", headers=admin, json={"username": "bob"})).status_code == 409
     users = (await api.get("/api/users", headers=admin)).json()["users"]
     assert [u["username"] for u in users] == ["admin", "bob"]
+
+
+async def test_the_users_read_model_rebuilds_to_the_same_documents(berth: Berth, api: httpx.AsyncClient) -> None:
+    alice = await berth.user_token("alice")
+    await api.post("/api/tokens", headers=bearer(alice), json={"name": "laptop"})
+    await api.post("/api/users/alice/block", headers=bearer(berth.admin_token), json={})
+    await berth.project()
+    views = berth.platform.stores.views
+    live = await views.dump("users")
+    runner = next(r for r in berth.platform.runners if r.projection.name == "users")
+    await runner.rebuild()
+    assert await views.dump("users") == live
+    assert {key.collection for key in live} == {"users", "tokens"}
+    assert all("berth_" not in str(doc) for doc in live.values())  # hashes only, never a token

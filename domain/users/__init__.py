@@ -1,0 +1,1 @@
+"""The user aggregate (`user-<username>` streams): accounts, roles, blocking and API tokens."""

@@ -1,0 +1,1 @@
+"""Workspace commands and views for the API."""
