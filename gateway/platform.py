@@ -9,10 +9,13 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from handlers.catalog import all_handlers
+from gateway.dependencies import close_worker_dependencies, handlers_by_name, open_worker_dependencies
+from handlers.catalog import WorkerDependencies
+from handlers.runtime.handler import HandlerContext
 from handlers.runtime.store_source import StoreEventSource
 from handlers.runtime.worker import Worker
-from infra.settings import Settings
+from handlers.timeouts import TimeoutSweeper
+from infra.settings import Mode, Settings
 from infra.stores import Stores, open_stores
 from projections.catalog import all_projections
 from projections.runner import ProjectionRunner
@@ -22,26 +25,40 @@ log = logging.getLogger(__name__)
 
 
 class Platform:
-    def __init__(self, settings: Settings, stores: Stores) -> None:
+    """In embedded mode every worker runs here; in distributed mode they are `berth worker` processes and
+    this process keeps only the read models (the gateway's)."""
+
+    def __init__(self, settings: Settings, stores: Stores, deps: WorkerDependencies | None) -> None:
         self.settings = settings
         self.stores = stores
+        self.deps = deps
         self.codec = EventCodec()
         self.runners = [ProjectionRunner(p, stores.events, stores.views, self.codec) for p in all_projections()]
+        handlers = list(handlers_by_name(deps).values()) if deps is not None else []
         self.workers = [
             Worker(handler, StoreEventSource(stores.events, handler.name), stores.events, self.codec)
-            for handler in all_handlers()
+            for handler in handlers
         ]
+        self.timeouts = TimeoutSweeper(HandlerContext(stores.events, self.codec), stores.views)
         self._tasks: list[asyncio.Task[None]] = []
 
     @classmethod
     async def open(cls, settings: Settings) -> Platform:
-        return cls(settings, await open_stores(settings))
+        stores = await open_stores(settings)
+        try:
+            deps = await open_worker_dependencies(settings) if settings.mode is Mode.EMBEDDED else None
+        except BaseException:
+            await stores.close()
+            raise
+        return cls(settings, stores, deps)
 
     def start(self) -> None:
         for runner in self.runners:
             self._guard(runner.run, runner.consumer)
         for worker in self.workers:
             self._guard(worker.run, worker.name)
+        if self.deps is not None:
+            self._guard(self.timeouts.run, "timeouts")
 
     def _guard(self, loop: Callable[[], Coroutine[Any, Any, None]], name: str) -> None:
         async def guarded() -> None:
@@ -65,4 +82,6 @@ class Platform:
         self._tasks.clear()
         with contextlib.suppress(Exception):
             await self.stores.close()
+        if self.deps is not None:
+            await close_worker_dependencies(self.deps)
 

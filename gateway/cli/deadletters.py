@@ -6,9 +6,10 @@ from typing import Annotated, Any
 
 import typer
 
-from gateway.cli.context import JsonFlag, with_stores
-from gateway.cli.output import console, emit_json, fail, table
-from handlers.catalog import all_handlers
+from gateway.cli.context import JsonFlag, settings_or_fail, with_stores
+from gateway.cli.output import console, emit_json, table
+from gateway.dependencies import close_worker_dependencies, handler_named, handlers_by_name, open_worker_dependencies
+from handlers.runtime.handler import Handler
 from handlers.runtime.store_source import StoreEventSource
 from handlers.runtime.worker import Worker
 from infra.stores import Stores
@@ -44,12 +45,14 @@ def replay_dead_letters(
     as_json: JsonFlag = False,
 ) -> None:
     """Hand parked events back to their worker; each settles on success or stays parked with the new error."""
-    handlers = {h.name: h for h in all_handlers()}
-    if consumer not in handlers:
-        fail(f"no worker named {consumer!r}; known: {', '.join(sorted(handlers)) or 'none yet'}", as_json)
-
     async def work(stores: Stores) -> list[dict[str, Any]]:
-        handler = handlers[consumer]
+        deps = await open_worker_dependencies(settings_or_fail(as_json))
+        try:
+            return await replay_parked(stores, handler_named(handlers_by_name(deps), consumer))
+        finally:
+            await close_worker_dependencies(deps)
+
+    async def replay_parked(stores: Stores, handler: Handler) -> list[dict[str, Any]]:
         worker = Worker(handler, StoreEventSource(stores.events, handler.name), stores.events, EventCodec())
         outcomes: list[dict[str, Any]] = []
         for letter in await stores.events.dead_letters(consumer):

@@ -19,7 +19,8 @@ import typer
 from domain.events import stream_type_of_event
 from gateway.cli.context import JsonFlag, run_async, settings_or_fail
 from gateway.cli.output import console, emit_json, fail
-from handlers.catalog import all_handlers
+from gateway.dependencies import close_worker_dependencies, handler_named, handlers_by_name, open_worker_dependencies
+from handlers.runtime.handler import Handler
 from handlers.runtime.worker import Worker
 from infra.kafka.relay import KafkaRelay
 from infra.kafka.source import KafkaEventSource
@@ -75,15 +76,18 @@ def worker(name: Annotated[str, typer.Argument(help="The handler to run.")], gra
            as_json: JsonFlag = False) -> None:
     """Run one worker process consuming from Kafka in the handler's consumer group (distributed mode)."""
     settings = settings_or_fail(as_json)
-    handlers = {h.name: h for h in all_handlers()}
-    if name not in handlers:
-        fail(f"no worker named {name!r}; known: {', '.join(sorted(handlers)) or 'none yet'}", as_json)
     if settings.mode is not Mode.DISTRIBUTED:
         fail("worker processes run in distributed mode: set BERTH_MODE=distributed", as_json)
-    handler = handlers[name]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     async def main() -> None:
+        deps = await open_worker_dependencies(settings)
+        try:
+            await run_worker(handler_named(handlers_by_name(deps), name))
+        finally:
+            await close_worker_dependencies(deps)
+
+    async def run_worker(handler: Handler) -> None:
         stores = await open_stores(settings)
         stream_types = {stream_type_of_event(t) for t in handler.event_types}
         source = KafkaEventSource(settings.kafka_bootstrap, handler.name, stream_types)

@@ -9,6 +9,7 @@ from gateway.cli.deadletters import deadletters
 from gateway.cli.distributed import relay, worker
 from gateway.cli.replay import replay
 from gateway.cli.up import up
+from gateway.cli.workspace import workspace
 
 app = typer.Typer(help="Berth: cloud development environments on an event-sourced control plane.",
                   no_args_is_help=True, add_completion=False)
@@ -18,6 +19,7 @@ app.command()(relay)
 app.command()(worker)
 app.add_typer(deadletters, name="deadletters")
 app.add_typer(config, name="config")
+app.add_typer(workspace, name="workspace")
 
 
 def main() -> None:

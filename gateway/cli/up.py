@@ -10,6 +10,7 @@ import uvicorn
 
 from gateway.app import create_app
 from gateway.auth.tokens import mint_admin_token
+from gateway.cli.client import save_credentials
 from gateway.cli.context import JsonFlag, settings_or_fail
 from gateway.cli.output import console, emit_json
 from gateway.platform import Platform
@@ -23,6 +24,7 @@ def up(as_json: JsonFlag = False) -> None:
     async def serve() -> None:
         platform = await Platform.open(settings)
         token = await mint_admin_token(platform.stores.events, platform.codec)
+        save_credentials(settings, f"http://127.0.0.1:{settings.port}", token)  # for this user's `berth` CLI
         if as_json:
             emit_json({"dashboard_url": settings.dashboard_url, "token": token, "mode": settings.mode.value,
                        "home": str(settings.home)})
