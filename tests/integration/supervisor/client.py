@@ -25,8 +25,14 @@ class Reply:
         return self.body.decode()
 
 
-async def request(port: int, method: str, target: str, headers: dict[str, str] | None = None,
-                  host: str = "127.0.0.1", timeout: float = 30.0) -> Reply:
+async def request(
+    port: int,
+    method: str,
+    target: str,
+    headers: dict[str, str] | None = None,
+    host: str = "127.0.0.1",
+    timeout: float = 30.0,
+) -> Reply:
     """One request; the supervisor closes the connection after its answer, which ends the body."""
     async with asyncio.timeout(timeout):
         reader, writer = await asyncio.open_connection(host, port)

@@ -82,11 +82,15 @@ async def test_fresh_start_runs_lifecycle_then_before_init_command(tmp_path: Pat
         assert lines[3:] == ["postStart", "task"]
         hooks = {hook["hook"]: hook for hook in document["lifecycle"]}
         assert [hook["hook"] for hook in document["lifecycle"]] == [
-            "onCreateCommand", "postCreateCommand", "postStartCommand", "postAttachCommand"
+            "onCreateCommand",
+            "postCreateCommand",
+            "postStartCommand",
+            "postAttachCommand",
         ]
         assert [hooks[name]["state"] for name in hooks] == ["done", "done", "done", "skipped"]
         assert {command["name"]: command["state"] for command in hooks["postCreateCommand"]["commands"]} == {
-            "slow": "done", "fast": "done"
+            "slow": "done",
+            "fast": "done",
         }
         # One shell per task: what `before` exported is seen by init and command.
         assert (workspace / "task.txt").read_text() == "before\ninit hello\ncommand hello dev\n"
@@ -122,8 +126,13 @@ async def test_phases_are_reported_while_steps_run(tmp_path: Path) -> None:
     gate = tmp_path / "gate"
     config = config_for(
         tmp_path,
-        tasks=[{"before": f"while [ ! -e {gate}-1 ]; do sleep 0.05; done", "init": f"while [ ! -e {gate}-2 ]; do "
-                f"sleep 0.05; done", "command": "exec sleep 60"}],
+        tasks=[
+            {
+                "before": f"while [ ! -e {gate}-1 ]; do sleep 0.05; done",
+                "init": f"while [ ! -e {gate}-2 ]; do sleep 0.05; done",
+                "command": "exec sleep 60",
+            }
+        ],
     )
     async with running(config, tmp_path) as supervisor:
         await eventually(lambda: _phases(supervisor.port, ["before"]))
@@ -139,8 +148,12 @@ async def test_phases_are_reported_while_steps_run(tmp_path: Path) -> None:
 async def test_log_reads_by_offset(tmp_path: Path) -> None:
     config = config_for(
         tmp_path,
-        tasks=[{"command": "printf 'first line\\n'; read -t 30 < <(while [ ! -e ../go ]; do sleep 0.05; done; echo); "
-                "printf 'second line\\n'"}],
+        tasks=[
+            {
+                "command": "printf 'first line\\n'; read -t 30 < <(while [ ! -e ../go ]; do sleep 0.05; done; echo); "
+                "printf 'second line\\n'"
+            }
+        ],
     )
     async with running(config, tmp_path) as supervisor:
         url = "/_berth/tasks/0/log"
@@ -172,12 +185,16 @@ async def test_ports_and_connect_tunnels(tmp_path: Path) -> None:
     config = config_for(
         tmp_path,
         tasks=[
-            {"name": "web", "init": "echo served-through-connect > hello.txt",
-             "command": f"exec {PYTHON} -m http.server {http_port} --bind 127.0.0.1"},
+            {
+                "name": "web",
+                "init": "echo served-through-connect > hello.txt",
+                "command": f"exec {PYTHON} -m http.server {http_port} --bind 127.0.0.1",
+            },
             {"name": "echo", "command": f"exec {PYTHON} {ECHO_SERVER} {echo_port}"},
         ],
     )
     async with running(config, tmp_path) as supervisor:
+
         async def listening() -> bool:
             ports = (await status(supervisor.port))["ports"]
             return http_port in ports and echo_port in ports
@@ -245,11 +262,17 @@ async def test_shutdown_ends_every_process_gracefully_then_by_force(tmp_path: Pa
         tmp_path,
         tasks=[
             # Ends on SIGTERM, and leaves a mark that it saw it.
-            {"name": "polite", "command": "trap 'echo term > ../polite.txt; exit 0' TERM; echo $$ > ../polite.pid; "
-             "while :; do sleep 0.05; done"},
+            {
+                "name": "polite",
+                "command": "trap 'echo term > ../polite.txt; exit 0' TERM; echo $$ > ../polite.pid; "
+                "while :; do sleep 0.05; done",
+            },
             # Ignores SIGTERM, also in its background job: only SIGKILL after the grace ends it.
-            {"name": "stubborn", "command": "trap '' TERM; (trap '' TERM; exec sleep 60) & echo $! > ../child.pid; "
-             "while :; do sleep 0.05; done"},
+            {
+                "name": "stubborn",
+                "command": "trap '' TERM; (trap '' TERM; exec sleep 60) & echo $! > ../child.pid; "
+                "while :; do sleep 0.05; done",
+            },
             {"name": "quick", "command": "true"},
         ],
     )
@@ -276,8 +299,10 @@ async def test_shutdown_ends_every_process_gracefully_then_by_force(tmp_path: Pa
 async def test_shutdown_before_tasks_start_runs_none(tmp_path: Path) -> None:
     config = config_for(
         tmp_path,
-        lifecycle=[{"hook": "onCreateCommand", "command": {"kind": "shell", "command": "exec sleep 60"}},
-                   {"hook": "postStartCommand", "command": {"kind": "shell", "command": "touch ../post-start"}}],
+        lifecycle=[
+            {"hook": "onCreateCommand", "command": {"kind": "shell", "command": "exec sleep 60"}},
+            {"hook": "postStartCommand", "command": {"kind": "shell", "command": "touch ../post-start"}},
+        ],
         tasks=[{"command": "touch ../task-ran"}],
     )
     async with running(config, tmp_path) as supervisor:
@@ -298,8 +323,10 @@ async def _hook_state(port: int, index: int, state: str) -> bool:
 async def test_a_failing_hook_skips_the_later_ones_but_not_the_tasks(tmp_path: Path) -> None:
     config = config_for(
         tmp_path,
-        lifecycle=[{"hook": "onCreateCommand", "command": {"kind": "exec", "argv": ["no-such-program-here"]}},
-                   {"hook": "postStartCommand", "command": {"kind": "shell", "command": "true"}}],
+        lifecycle=[
+            {"hook": "onCreateCommand", "command": {"kind": "exec", "argv": ["no-such-program-here"]}},
+            {"hook": "postStartCommand", "command": {"kind": "shell", "command": "true"}},
+        ],
         tasks=[{"command": "echo ran"}],
     )
     async with running(config, tmp_path) as supervisor:
@@ -313,8 +340,12 @@ async def test_a_failing_hook_skips_the_later_ones_but_not_the_tasks(tmp_path: P
 async def test_orphans_are_reaped_and_sigterm_ends_the_supervisor(tmp_path: Path) -> None:
     config = config_for(
         tmp_path,
-        tasks=[{"command": "(sleep 1 & echo $! > ../orphan.pid); trap 'echo bye; exit 0' TERM; "
-                "while :; do sleep 0.05; done"}],
+        tasks=[
+            {
+                "command": "(sleep 1 & echo $! > ../orphan.pid); trap 'echo bye; exit 0' TERM; "
+                "while :; do sleep 0.05; done"
+            }
+        ],
     )
     workspace = Path(config["workspace_dir"])
     supervisor = await start(config, tmp_path)
@@ -346,8 +377,14 @@ async def test_an_invalid_config_exits_2_naming_the_field(tmp_path: Path) -> Non
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(config))
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "supervisor", "serve", "--config", str(path),
-        stderr=asyncio.subprocess.PIPE, cwd=REPO,
+        sys.executable,
+        "-m",
+        "supervisor",
+        "serve",
+        "--config",
+        str(path),
+        stderr=asyncio.subprocess.PIPE,
+        cwd=REPO,
     )
     _, stderr = await process.communicate()
     assert process.returncode == 2
