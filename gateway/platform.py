@@ -10,6 +10,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from gateway.dependencies import close_worker_dependencies, handlers_by_name, open_worker_dependencies
+from gateway.node import NodeAgent, open_node_agent
 from handlers.catalog import WorkerDependencies
 from handlers.runtime.handler import HandlerContext
 from handlers.runtime.store_source import StoreEventSource
@@ -28,13 +29,17 @@ class Platform:
     """In embedded mode every worker runs here; in distributed mode they are `berth worker` processes and
     this process keeps only the read models (the gateway's)."""
 
-    def __init__(self, settings: Settings, stores: Stores, deps: WorkerDependencies | None) -> None:
+    def __init__(self, settings: Settings, stores: Stores, deps: WorkerDependencies | None,
+                 node: NodeAgent | None, codec: EventCodec) -> None:
         self.settings = settings
         self.stores = stores
         self.deps = deps
-        self.codec = EventCodec()
+        self.node = node
+        self.codec = codec
         self.runners = [ProjectionRunner(p, stores.events, stores.views, self.codec) for p in all_projections()]
         handlers = list(handlers_by_name(deps).values()) if deps is not None else []
+        if node is not None:
+            handlers.append(node.handler)
         self.workers = [
             Worker(handler, StoreEventSource(stores.events, handler.name), stores.events, self.codec)
             for handler in handlers
@@ -45,12 +50,16 @@ class Platform:
     @classmethod
     async def open(cls, settings: Settings) -> Platform:
         stores = await open_stores(settings)
+        codec = EventCodec()
+        if settings.mode is not Mode.EMBEDDED:
+            return cls(settings, stores, None, None, codec)
         try:
-            deps = await open_worker_dependencies(settings) if settings.mode is Mode.EMBEDDED else None
+            deps = await open_worker_dependencies(settings)
+            node = await open_node_agent(settings, stores.events, stores.views, codec)
         except BaseException:
             await stores.close()
             raise
-        return cls(settings, stores, deps)
+        return cls(settings, stores, deps, node, codec)
 
     def start(self) -> None:
         for runner in self.runners:
@@ -59,6 +68,8 @@ class Platform:
             self._guard(worker.run, worker.name)
         if self.deps is not None:
             self._guard(self.timeouts.run, "timeouts")
+        if self.node is not None:
+            self._guard(self.node.monitor.run, "node-monitor")
 
     def _guard(self, loop: Callable[[], Coroutine[Any, Any, None]], name: str) -> None:
         async def guarded() -> None:
@@ -84,4 +95,6 @@ class Platform:
             await self.stores.close()
         if self.deps is not None:
             await close_worker_dependencies(self.deps)
+        if self.node is not None:
+            await self.node.close()
 

@@ -26,6 +26,7 @@ class Settings(BaseModel):
     domain: str = "localhost"
     ide_port: int = Field(default=23000, ge=1, le=65535)
     node: str = "local"
+    supervisor_binary: Path | None = None
 
     @property
     def database(self) -> Path:

@@ -67,6 +67,12 @@ def describe(event: dict[str, Any]) -> str | None:
     return None
 
 
+def build_lines(logs: dict[str, Any]) -> list[str]:
+    """The image build's output lines from a logs answer (none when the image came from the cache)."""
+    build = logs.get("build") or {}
+    return list(build.get("lines", []))
+
+
 class BuildLogFollower:
     """Prints the image build log while a build runs (it lives on the image's stream, not the workspace's)."""
 
@@ -85,7 +91,7 @@ class BuildLogFollower:
 
     def flush(self) -> None:
         try:
-            lines = self._api.call("GET", f"/api/workspaces/{self._workspace_id}/logs").get("build", [])
+            lines = build_lines(self._api.call("GET", f"/api/workspaces/{self._workspace_id}/logs"))
         except BerthError:
             return
         for line in lines[self._seen:]:
@@ -250,7 +256,7 @@ def logs(workspace_id: WorkspaceId,
             if as_json:
                 emit_json(found)
             else:
-                for line in found.get("build", []):
+                for line in build_lines(found):
                     console.print(line, markup=False, highlight=False)
             return
         response = api.call("GET", f"/api/workspaces/{workspace_id}/logs", params={"task": task})

@@ -1,0 +1,49 @@
+"""The node agent's parts as one process (embedded mode) or its own (`berth node-agent`) opens them."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from domain.errors import PermanentError
+from handlers.runtime.handler import HandlerContext
+from infra.blobs.local import LocalBlobStore
+from infra.readmodel.contract import ReadModelStore
+from infra.settings import Settings
+from infra.store.contract import EventStore
+from node_agent.docker_runtime import DockerRuntime
+from node_agent.lifecycle import NodeAgentHandler
+from node_agent.monitor import NodeMonitor
+from schemas.codec import EventCodec
+
+BUILD_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "build-supervisor.sh"
+
+
+def supervisor_binary(settings: Settings) -> Path:
+    """The one-file supervisor: BERTH_SUPERVISOR_BINARY, else built (once, cached) from this checkout."""
+    if settings.supervisor_binary is not None:
+        return settings.supervisor_binary
+    done = subprocess.run(["bash", str(BUILD_SCRIPT)], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise PermanentError(f"building the workspace supervisor failed: {done.stderr.strip()[-2000:]}")
+    return Path(done.stdout.strip().splitlines()[-1])
+
+
+@dataclass
+class NodeAgent:
+    runtime: DockerRuntime
+    handler: NodeAgentHandler
+    monitor: NodeMonitor
+
+    async def close(self) -> None:
+        await self.runtime.close()
+
+
+async def open_node_agent(settings: Settings, events: EventStore, views: ReadModelStore,
+                          codec: EventCodec) -> NodeAgent:
+    binary = await asyncio.to_thread(supervisor_binary, settings)
+    runtime = await DockerRuntime.connect(LocalBlobStore(settings.home / "blobs"), node=settings.node)
+    handler = NodeAgentHandler(runtime, binary, settings.home / "instances")
+    return NodeAgent(runtime, handler, NodeMonitor(runtime, HandlerContext(events, codec), views))

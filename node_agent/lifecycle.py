@@ -1,0 +1,182 @@
+"""The node agent's worker: runs the instances scheduled on its node, stops them with a backup first, and
+removes what a deleted workspace owned.
+
+Starting walks the phases creating -> initializing -> running, recording each step as it happens (the
+container, where /workspace came from, the supervisor's port), so the user watches progress live and a
+restarted agent resumes from what the stream says. When the user stops an instance mid-start, the next
+transition is refused by the state machine; the start gives up quietly and the stop, next in this
+stream's queue, cleans up.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+from domain.envelope import Cause
+from domain.errors import Conflict, InvalidInput, PermanentError
+from domain.events import DomainEvent, Recorded
+from domain.workspace.decider import AdvanceInstance, WorkspaceDecider
+from domain.workspace.events import (
+    BackupCompleted,
+    BackupFailed,
+    ContainerCreated,
+    ContentInitialized,
+    InstancePhaseChanged,
+    WorkspaceDeleted,
+)
+from domain.workspace.phases import Phase
+from handlers.runtime.handler import HandlerContext
+from infra.store.records import Append
+from node_agent.docker_runtime import DockerRuntime
+from node_agent.errors import WorkspaceBackupFailed
+from node_agent.facts import InstanceFacts, facts_of
+from node_agent.instance import ContentSource, GitSource, InstanceRef, InstanceSpec
+from node_agent.supervisor_client import shut_down_tasks, wait_for_supervisor
+from node_agent.supervisor_config import repository_name, supervisor_config, write_config
+
+log = logging.getLogger(__name__)
+
+
+def _mb(count: int) -> str:
+    return f"{count / 1_000_000:.1f} MB"
+
+
+class NodeAgentHandler:
+    event_types = frozenset({InstancePhaseChanged.TYPE, WorkspaceDeleted.TYPE})
+
+    def __init__(self, runtime: DockerRuntime, supervisor_binary: Path, state_dir: Path,
+                 ready_timeout: float = 60.0) -> None:
+        self._runtime = runtime
+        self._binary = supervisor_binary
+        self._state_dir = state_dir
+        self._ready_timeout = ready_timeout
+
+    @property
+    def name(self) -> str:
+        return f"node-agent-{self._runtime.node}"
+
+    @property
+    def node(self) -> str:
+        return self._runtime.node
+
+    async def handle(self, event: Recorded, context: HandlerContext) -> Sequence[Append]:
+        stream = event.envelope.stream_id
+        workspace_id = stream.removeprefix("workspace-")
+        if isinstance(event.payload, WorkspaceDeleted):
+            deleted = await self._runtime.delete_workspace(workspace_id)
+            log.info("deleted %s: %s", workspace_id, deleted)
+            return []
+        changed = event.payload
+        assert isinstance(changed, InstancePhaseChanged)
+        state = (await context.load(stream, WorkspaceDecider())).state
+        if state.instance_id != changed.instance_id:
+            return []  # an earlier instance: a newer one owns the workspace now
+        cause = Cause(self.name).following(event.envelope, self.name)
+        ref = InstanceRef(workspace_id, changed.instance_id)
+        if changed.phase == Phase.SCHEDULED and state.phase in (Phase.SCHEDULED, Phase.CREATING, Phase.INITIALIZING):
+            if changed.reason == f"node {self.node}":
+                await self._start(context, stream, ref, state.workspace_class, cause)
+        elif changed.phase == Phase.STOPPING and state.phase is Phase.STOPPING:
+            await self._stop(context, stream, ref, cause)
+        elif changed.phase == Phase.FAILED:
+            await self._runtime.remove(ref)  # the volume stays: nothing was backed up
+        return []
+
+    # -- start -------------------------------------------------------------------------------------
+
+    async def _start(self, context: HandlerContext, stream: str, ref: InstanceRef, workspace_class: str,
+                     cause: Cause) -> None:
+        facts = await facts_of(context, stream, ref.instance_id)
+        if facts.image is None or facts.config is None or facts.context is None:
+            await self._advance(context, stream, ref, Phase.FAILED, "scheduled before its image and config were "
+                                "ready", cause)
+            return
+        await self._advance(context, stream, ref, Phase.CREATING, f"creating the container on {self.node}", cause)
+        await self._runtime.remove(ref)  # a container left by an interrupted earlier attempt (keeps the volume)
+        config_file = self._state_dir / ref.workspace_id / ref.instance_id / "supervisor.json"
+        try:
+            write_config(config_file, self._supervisor_config(ref, facts, "fresh"))
+            created = await self._runtime.create(InstanceSpec(ref, facts.image, self._binary, config_file,
+                                                              workspace_class=workspace_class))
+            if not await self._advance(context, stream, ref, Phase.INITIALIZING, "filling /workspace", cause):
+                return
+            git = GitSource(facts.context.clone_url, self._checkout(facts), commit=facts.context.commit)
+            content = await self._runtime.init_content(created, backup=facts.last_backup, git=git)
+            await self._emit(context, stream, [ContentInitialized(
+                instance_id=ref.instance_id, source=content.source.value, bytes=content.bytes,
+                seconds=content.seconds)], cause)
+            fresh = content.source in (ContentSource.GIT, ContentSource.EMPTY)
+            write_config(config_file, self._supervisor_config(ref, facts, "fresh" if fresh else "restart"))
+            started = await self._runtime.start(ref)
+            await self._emit(context, stream, [ContainerCreated(
+                instance_id=ref.instance_id, node=self.node, container_id=started.container_id,
+                supervisor_port=started.supervisor_port)], cause)
+            await wait_for_supervisor(started.supervisor_port, self._ready_timeout)
+        except (PermanentError, InvalidInput) as error:
+            await self._advance(context, stream, ref, Phase.FAILED, str(error), cause)
+            await self._runtime.remove(ref)
+            return
+        await self._advance(context, stream, ref, Phase.RUNNING, None, cause)
+
+    def _checkout(self, facts: InstanceFacts) -> str:
+        assert facts.config is not None and facts.context is not None
+        return facts.config.checkout_location or repository_name(facts.context.clone_url)
+
+    def _supervisor_config(self, ref: InstanceRef, facts: InstanceFacts,
+                           mode: Literal["fresh", "restart"]) -> dict[str, object]:
+        assert facts.config is not None and facts.context is not None
+        return supervisor_config(ref.workspace_id, ref.instance_id, facts.config, facts.context.clone_url, mode)
+
+    # -- stop --------------------------------------------------------------------------------------
+
+    async def _stop(self, context: HandlerContext, stream: str, ref: InstanceRef, cause: Cause) -> None:
+        facts = await facts_of(context, stream, ref.instance_id)
+        snapshot = await self._runtime.reconcile()
+        if snapshot.instance(ref.workspace_id, ref.instance_id) is None:
+            await self._advance(context, stream, ref, Phase.STOPPED, "no container was running", cause)
+            return
+        if facts.container is not None:
+            await shut_down_tasks(facts.container.supervisor_port)  # tasks end before their files are saved
+        await self._runtime.stop(ref)
+        try:
+            backup = await self._runtime.backup(ref)
+        except WorkspaceBackupFailed as error:
+            await self._emit(context, stream, [BackupFailed(instance_id=ref.instance_id, reason=error.reason)],
+                             cause)
+            await self._runtime.remove(ref)  # the volume stays: it holds the only copy
+            await self._advance(context, stream, ref, Phase.STOPPED,
+                                f"backup failed ({error.reason}); the workspace volume is kept", cause)
+            return
+        await self._emit(context, stream, [BackupCompleted(instance_id=ref.instance_id, blob=backup.key,
+                                                           bytes=backup.bytes, seconds=backup.seconds)], cause)
+        await self._runtime.remove(ref, confirmed_backup=backup.key)
+        await self._advance(context, stream, ref, Phase.STOPPED,
+                            f"backup {_mb(backup.bytes)} in {backup.seconds:.1f} s", cause)
+
+    # -- appending ---------------------------------------------------------------------------------
+
+    async def _advance(self, context: HandlerContext, stream: str, ref: InstanceRef, phase: Phase,
+                       reason: str | None, cause: Cause) -> bool:
+        """Move the instance on; False when the state machine refuses (the user stopped it meanwhile)."""
+        decider = WorkspaceDecider()
+        workspace = await context.load(stream, decider)
+        try:
+            events = decider.decide(workspace.state, AdvanceInstance(ref.instance_id, phase, reason))
+            await context.store.commit([context.append(stream, events, workspace.version, cause)])
+        except Conflict as refused:
+            log.info("%s: not moving %s to %s: %s", self.name, ref.instance_id, phase, refused)
+            return False
+        return True
+
+    async def _emit(self, context: HandlerContext, stream: str, events: list[DomainEvent], cause: Cause) -> None:
+        """Record facts at the stream's current version (nothing else decides on them)."""
+        while True:
+            version = await context.store.stream_version(stream)
+            try:
+                await context.store.commit([context.append(stream, events, version, cause)])
+                return
+            except Conflict:
+                continue

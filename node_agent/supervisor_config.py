@@ -1,0 +1,66 @@
+"""The supervisor's config file for one instance, from the workspace's normalized config.
+
+The supervisor ships into containers without the control plane's code, so this module speaks its JSON
+format (documented in supervisor/config.py) rather than sharing a model with it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+from pathlib import Path
+from typing import Any, Literal
+
+from domain.config import ExecCommand, LifecycleCommand, ShellCommand, WorkspaceConfig
+
+SUPERVISOR_PORT = 22999
+WORKSPACE_DIR = "/workspace"
+
+
+def repository_name(clone_url: str) -> str:
+    """`https://host/acme/widgets.git` -> `widgets`: where a repository is cloned by default (like Gitpod)."""
+    name = posixpath.basename(clone_url.rstrip("/")).removesuffix(".git")
+    return name or "repository"
+
+
+def _single(command: ShellCommand | ExecCommand) -> dict[str, Any]:
+    if isinstance(command, ShellCommand):
+        return {"kind": "shell", "command": command.script}
+    return {"kind": "exec", "argv": list(command.argv)}
+
+
+def _lifecycle(step: LifecycleCommand) -> dict[str, Any]:
+    if step.command is not None:
+        return {"hook": step.hook, "command": _single(step.command)}
+    return {"hook": step.hook,
+            "command": {"kind": "parallel", "commands": {name: _single(c) for name, c in step.parallel.items()}}}
+
+
+def supervisor_config(workspace_id: str, instance_id: str, config: WorkspaceConfig, clone_url: str,
+                      start_mode: Literal["fresh", "restart"]) -> dict[str, Any]:
+    checkout = config.checkout_location or repository_name(clone_url)
+    return {
+        "workspace_id": workspace_id,
+        "instance_id": instance_id,
+        "port": SUPERVISOR_PORT,
+        "user": config.remote_user or config.container_user or "berth",
+        "workspace_dir": WORKSPACE_DIR,
+        "checkout_location": checkout,
+        "workspace_location": config.workspace_location or checkout,
+        "env": dict(config.env),
+        "tasks": [{"name": t.name, "before": t.before, "init": t.init, "command": t.command, "env": dict(t.env)}
+                  for t in config.tasks],
+        "lifecycle": [_lifecycle(step) for step in config.lifecycle],
+        "start_mode": start_mode,
+        "log_dir": f"{WORKSPACE_DIR}/.berth/logs",
+    }
+
+
+def write_config(path: Path, document: dict[str, Any]) -> Path:
+    """Written whole or not at all: the container bind-mounts this path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(document, indent=2))
+    os.replace(temporary, path)
+    return path
