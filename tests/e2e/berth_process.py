@@ -45,16 +45,19 @@ class RunningBerth:
         self.home = home
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # The server's log goes to a file: a pipe nobody reads would fill up and block the server.
+        self.log_path = home / f"berth-up-{self.port}.log"
+        self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [*BERTH, "up", "--json"], env=environment(home, BERTH_PORT=str(self.port)),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE, stderr=self._log, text=True,
         )
         assert self.process.stdout is not None
         first_line = ""
         while not first_line.rstrip().endswith("}"):
             line = self.process.stdout.readline()
             if not line:
-                raise AssertionError(f"berth up exited: {self.process.stderr.read() if self.process.stderr else ''}")
+                raise AssertionError(f"berth up exited: {self.log_path.read_text()}")
             first_line += line
         self.announced = json.loads(first_line)
         self.token: str = self.announced["token"]
@@ -70,21 +73,24 @@ class RunningBerth:
             time.sleep(0.1)
 
     def get(self, path: str, token: str | None = None) -> httpx.Response:
+        return self.http("GET", path, token=token)
+
+    def http(self, method: str, path: str, token: str | None = None, **options: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token or self.token}"}
-        return httpx.get(f"{self.url}{path}", headers=headers, timeout=10)
+        return httpx.request(method, f"{self.url}{path}", headers=headers, timeout=30, **options)
 
     def stop(self) -> str:
         """SIGTERM, then the server's log. uvicorn shuts down gracefully and then re-raises the signal,
         so the exit status is the signal's; whether the shutdown was clean is in the log."""
         self.process.send_signal(signal.SIGTERM)
         try:
-            code = self.process.wait(timeout=30)
-            log = self.process.stderr.read() if self.process.stderr else ""
+            code = self.process.wait(timeout=60)
         finally:
             if self.process.poll() is None:
                 self.process.kill()
-            for stream in (self.process.stdout, self.process.stderr):
-                if stream is not None:
-                    stream.close()
+            if self.process.stdout is not None:
+                self.process.stdout.close()
+            self._log.close()
+        log = self.log_path.read_text()
         assert code in (0, -signal.SIGTERM), log
         return log

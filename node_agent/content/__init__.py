@@ -1,0 +1,1 @@
+"""Filling /workspace (git clone, backup restore) and saving it (backup), all as byte streams."""

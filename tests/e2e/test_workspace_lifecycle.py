@@ -1,0 +1,213 @@
+"""A workspace's whole life, driven as a user drives it: `berth up`, then the `berth` CLI and the HTTP API,
+against the real Docker engine and a real git server on loopback. Nothing is faked: the workspace is a
+container, its tasks really run, its port is reached through Berth's proxy."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.berth_process import RunningBerth, berth
+from tests.gitserver import BareRepo, GitDaemon, Seeded
+
+pytestmark = pytest.mark.docker
+
+SERVE = "python3 -m http.server 8000"
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBerth]:
+    running = RunningBerth(tmp_path_factory.mktemp("berth-home"))
+    yield running
+    for ws in running.get("/api/workspaces").json()["workspaces"]:
+        running.http("DELETE", f"/api/workspaces/{ws['id']}")
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def git(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitDaemon]:
+    with GitDaemon(seeded.root, tmp_path_factory.mktemp("git-daemon")) as daemon:
+        yield daemon
+
+
+def repository(seeded: Seeded, git: GitDaemon, files: dict[str, str | None]) -> str:
+    name = f"e2e/r-{uuid.uuid4().hex[:8]}"
+    BareRepo.create(seeded.root / f"{name}.git").commit("main", files)
+    return git.url(name)
+
+
+def cli(platform: RunningBerth, *args: str) -> Any:
+    done = berth(platform.home, "workspace", *args, "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout)
+
+
+def through_proxy(platform: RunningBerth, workspace_id: str, port: int, path: str = "/",
+                  token: str | None = None, within: float = 30.0) -> httpx.Response:
+    """GET a workspace port through Berth's proxy (waiting for the port to listen)."""
+    headers = {"Host": f"{port}-{workspace_id}.ws.localhost:{platform.port}"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    deadline = time.monotonic() + within
+    while True:
+        response = httpx.get(f"{platform.url}{path}", headers=headers, timeout=10)
+        if response.status_code not in (502, 503) or time.monotonic() > deadline:
+            return response
+        time.sleep(0.2)
+
+
+def exec_in(workspace_id: str, command: str) -> str:
+    container = subprocess.run(["docker", "ps", "-q", "--filter", f"label=berth.workspace={workspace_id}"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    assert container, f"no running container for {workspace_id}"
+    return subprocess.run(["docker", "exec", "-u", "berth", container, "bash", "-c", command],
+                          capture_output=True, text=True, check=True).stdout
+
+
+def other_user_token(platform: RunningBerth) -> str:
+    name = f"bob{uuid.uuid4().hex[:6]}"
+    assert platform.http("POST", "/api/users", json={"username": name, "role": "user",
+                                                     "password": "correct horse battery"}).status_code == 201
+    with httpx.Client(base_url=platform.url) as client:
+        assert client.post("/api/login", json={"username": name, "password": "correct horse battery"}).is_success
+        issued = client.post("/api/tokens", json={"name": "e2e"}, headers={"Origin": platform.url})
+        assert issued.status_code == 201, issued.text
+        return str(issued.json()["token"])
+
+
+def test_gitpod_repo_runs_tasks_serves_its_port_privately_and_keeps_work_across_restart(
+    platform: RunningBerth, seeded: Seeded, git: GitDaemon,
+) -> None:
+    marker = uuid.uuid4().hex
+    url = repository(seeded, git, {
+        ".gitpod.yml": f"tasks:\n  - init: echo {marker} > built.txt\n    command: {SERVE}\n"
+                       "ports:\n  - port: 8000\n    visibility: private\n",
+        "README.md": "hello\n",
+    })
+    ws = cli(platform, "create", url)
+    assert ws["phase"] == "running", ws
+    workspace_id = ws["id"]
+
+    page = through_proxy(platform, workspace_id, 8000, "/built.txt", token=platform.token)
+    assert page.status_code == 200 and page.text.strip() == marker
+    assert through_proxy(platform, workspace_id, 8000, "/built.txt").status_code == 401
+    stranger = other_user_token(platform)
+    assert through_proxy(platform, workspace_id, 8000, "/built.txt", token=stranger).status_code == 403
+
+    checkout = url.rsplit("/", 1)[-1].removesuffix(".git")  # cloned into /workspace/<repository name>
+    exec_in(workspace_id, f"echo edited-{marker} > /workspace/{checkout}/mine.txt")
+    stopped = cli(platform, "stop", workspace_id)
+    assert stopped["phase"] == "stopped" and stopped["last_backup"]["bytes"] > 0
+    assert cli(platform, "stop", workspace_id)["phase"] == "stopped"  # stopping twice is fine
+    restarted = cli(platform, "start", workspace_id)
+    assert restarted["phase"] == "running" and restarted["content_source"] == "backup"
+    assert through_proxy(platform, workspace_id, 8000, "/mine.txt", token=platform.token).text.strip() == \
+        f"edited-{marker}"
+    # init does not run again on a restart: built.txt is the one from the first start.
+    assert through_proxy(platform, workspace_id, 8000, "/built.txt", token=platform.token).text.strip() == marker
+
+
+def test_devcontainer_repo_runs_its_lifecycle_commands(platform: RunningBerth, seeded: Seeded,
+                                                       git: GitDaemon) -> None:
+    url = repository(seeded, git, {
+        ".devcontainer/devcontainer.json": '{\n  // a comment, as the spec allows\n  "image": "mcr.microsoft.com/'
+        'devcontainers/base:debian",\n  "forwardPorts": [8000],\n  "postCreateCommand": "echo created > '
+        'created.txt",\n  "postStartCommand": "nohup python3 -m http.server 8000 > /tmp/http.log 2>&1 &",\n}\n',
+    })
+    ws = cli(platform, "create", url)
+    assert ws["phase"] == "running", ws
+    page = through_proxy(platform, ws["id"], 8000, "/created.txt", token=platform.token)
+    assert page.status_code == 200 and page.text.strip() == "created"
+
+
+def test_dockerfile_image_is_built_and_used(platform: RunningBerth, seeded: Seeded, git: GitDaemon) -> None:
+    marker = uuid.uuid4().hex
+    url = repository(seeded, git, {
+        ".gitpod.yml": f"image:\n  file: .gitpod.Dockerfile\ntasks:\n  - command: {SERVE}\n"
+                       "ports:\n  - port: 8000\n    visibility: public\n",
+        ".gitpod.Dockerfile": f"FROM berth/base:latest\nRUN echo {marker} > /opt/marker.txt\n",
+    })
+    ws = cli(platform, "create", url)
+    assert ws["phase"] == "running", ws
+    assert exec_in(ws["id"], "cat /opt/marker.txt").strip() == marker
+    # A public port needs no owner.
+    assert through_proxy(platform, ws["id"], 8000, "/").status_code == 200
+    logs = cli(platform, "logs", ws["id"])
+    assert logs["build"]["status"] == "built" and any(marker in line for line in logs["build"]["lines"])
+
+
+def test_a_failing_task_leaves_the_workspace_up_and_marks_the_task(platform: RunningBerth, seeded: Seeded,
+                                                                   git: GitDaemon) -> None:
+    url = repository(seeded, git, {".gitpod.yml": "tasks:\n  - name: broken\n    command: exit 7\n"})
+    ws = cli(platform, "create", url)
+    assert ws["phase"] == "running"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        tasks = cli(platform, "status", ws["id"]).get("tasks", [])
+        if tasks and tasks[0]["phase"] == "failed":
+            break
+        time.sleep(0.3)
+    assert tasks == [{"index": 0, "name": "broken", "phase": "failed", "exit_code": 7}]
+
+
+def test_a_bad_config_fails_with_the_reason_and_leaves_nothing_running(platform: RunningBerth, seeded: Seeded,
+                                                                      git: GitDaemon) -> None:
+    url = repository(seeded, git, {".gitpod.yml": "ports:\n  - port: nope\n"})
+    done = berth(platform.home, "workspace", "create", url, "--json")
+    assert done.returncode == 1
+    ws = json.loads(done.stdout)
+    assert ws["phase"] == "failed" and ws["reason"].startswith(".gitpod.yml:2:")
+    listed = subprocess.run(["docker", "ps", "-aq", "--filter", f"label=berth.workspace={ws['id']}"],
+                            capture_output=True, text=True, check=True).stdout
+    assert listed.strip() == ""
+
+
+def test_start_while_running_conflicts_and_racing_starts_make_one_instance(platform: RunningBerth, seeded: Seeded,
+                                                                          git: GitDaemon) -> None:
+    url = repository(seeded, git, {"README.md": "x\n"})
+    ws = cli(platform, "create", url)
+    assert platform.http("POST", f"/api/workspaces/{ws['id']}/start").status_code == 409
+    cli(platform, "stop", ws["id"])
+    with httpx.Client(base_url=platform.url, headers={"Authorization": f"Bearer {platform.token}"}) as client:
+        import concurrent.futures
+
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            codes = sorted(pool.map(lambda _: client.post(f"/api/workspaces/{ws['id']}/start").status_code,
+                                    range(4)))
+    assert codes.count(202) == 1 and codes.count(409) == 3
+
+
+def test_deleting_a_running_workspace_removes_its_container_volume_and_backups(
+    platform: RunningBerth, seeded: Seeded, git: GitDaemon,
+) -> None:
+    url = repository(seeded, git, {"README.md": "x\n"})
+    ws = cli(platform, "create", url)
+    cli(platform, "stop", ws["id"])
+    cli(platform, "start", ws["id"])
+    assert platform.http("DELETE", f"/api/workspaces/{ws['id']}").is_success
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        containers = subprocess.run(["docker", "ps", "-aq", "--filter", f"label=berth.workspace={ws['id']}"],
+                                    capture_output=True, text=True, check=True).stdout.strip()
+        volumes = subprocess.run(["docker", "volume", "ls", "-q", "--filter", f"name={ws['id']}"],
+                                 capture_output=True, text=True, check=True).stdout.strip()
+        backups = list((platform.home / "blobs").rglob(f"*{ws['id']}*"))
+        if not containers and not volumes and not backups:
+            break
+        time.sleep(0.3)
+    assert (containers, volumes, backups) == ("", "", [])
+    assert platform.http("GET", f"/api/workspaces/{ws['id']}").status_code == 404
+
+
+def test_an_invalid_context_url_is_refused_and_nothing_is_created(platform: RunningBerth) -> None:
+    before = len(platform.get("/api/workspaces").json()["workspaces"])
+    done = berth(platform.home, "workspace", "create", "ftp://example.org/repo", "--json")
+    assert done.returncode == 1 and "context_url" in done.stdout
+    assert len(platform.get("/api/workspaces").json()["workspaces"]) == before
