@@ -7,6 +7,7 @@ from closing an idle connection and lets the server notice a client that went aw
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -42,6 +43,8 @@ async def stream_events(store: EventStore, codec: EventCodec, stream_id: str, af
     `ends_with` (the stream's last word, e.g. its deletion)."""
     yield f"retry: {RETRY_MS}\n\n".encode()
     version = after_version
+    loop = asyncio.get_running_loop()
+    quiet_since = loop.time()
     while True:
         # The head is taken before reading, so an event committed in between is read now or wakes the wait.
         head = await store.head_position()
@@ -49,8 +52,10 @@ async def stream_events(store: EventStore, codec: EventCodec, stream_id: str, af
             recorded = decode(codec, stored)
             yield sse_message(stored.envelope.version, stored.envelope.type, event_data(recorded))
             version = stored.envelope.version
+            quiet_since = loop.time()
             if stored.envelope.type == ends_with:
                 return
         await store.wait_for_new(head, keepalive)
-        if await store.head_position() == head:
+        if loop.time() - quiet_since >= keepalive:
             yield sse_comment("keepalive")
+            quiet_since = loop.time()

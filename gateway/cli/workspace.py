@@ -211,7 +211,12 @@ def _command(path: str, verb: str, until: set[str]) -> Callable[..., None]:
         with api_or_fail(as_json) as api:
             before = api.call("GET", f"/api/workspaces/{workspace_id}")
             answer = api.call("POST", f"/api/workspaces/{workspace_id}/{path}")
-            outcome = follow(api, workspace_id, until, as_json, after=before["version"]) if wait else ""
+            if answer.get("phase") in until:
+                outcome = str(answer["phase"])  # nothing to wait for (stopping a stopped workspace)
+            elif wait:
+                outcome = follow(api, workspace_id, until, as_json, after=before["version"])
+            else:
+                outcome = ""
             final = api.call("GET", f"/api/workspaces/{workspace_id}")
             if as_json:
                 emit_json(final if wait else answer)
