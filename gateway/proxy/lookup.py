@@ -26,11 +26,17 @@ class WorkspaceLookup:
         if cached is not None and now - cached[0] < self._ttl:
             return cached[1]
         doc = await self._views.get(PROJECTION, COLLECTION, workspace_id)
-        if doc is None:
-            self._cache.pop(workspace_id, None)  # misses are not cached: a new workspace works at once
+        if doc is None or not routable(doc):
+            # Misses and workspaces not running yet are not cached: a starting workspace is reached the
+            # moment its supervisor is up, not a cache lifetime later.
+            self._cache.pop(workspace_id, None)
         else:
             self._cache[workspace_id] = (now, doc)
         return doc
 
     def invalidate(self, workspace_id: str) -> None:
         self._cache.pop(workspace_id, None)
+
+
+def routable(doc: Doc) -> bool:
+    return doc.get("phase") == "running" and isinstance(doc.get("supervisor_port"), int)

@@ -25,6 +25,7 @@ from infra.readmodel.sqlite import SqliteReadModelStore
 from infra.settings import Settings
 from infra.store.sqlite import SqliteEventStore
 from infra.stores import Stores
+from schemas.codec import EventCodec
 
 
 def free_port() -> int:
@@ -62,7 +63,7 @@ async def berth(tmp_path: Path) -> AsyncIterator[Berth]:
     settings = Settings(home=tmp_path, port=port, domain="localhost")
     stores = Stores(await SqliteEventStore(settings.database, poll_interval=0.05).open(),
                     await SqliteReadModelStore(settings.database).open())
-    platform = Platform(settings, stores)
+    platform = Platform(settings, stores, None, None, EventCodec())  # the API alone: no workers, no node
     app = create_app(platform)
     running = Berth(platform, app, await mint_admin_token(stores.events, platform.codec))
     yield running
