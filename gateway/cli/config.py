@@ -9,9 +9,11 @@ import typer
 from rich.syntax import Syntax
 
 from domain.config import CONFIG_FILES, WorkspaceConfig, load_workspace_config
+from domain.context.parse import parse_context_url
 from domain.errors import InvalidConfig
-from gateway.cli.context import JsonFlag
+from gateway.cli.context import JsonFlag, run_async
 from gateway.cli.output import console, emit_json, errors, fail
+from infra.git import read_files_at, resolve_context
 
 config = typer.Typer(help="Workspace configuration (.gitpod.yml, devcontainer.json).", no_args_is_help=True)
 
@@ -43,15 +45,28 @@ def report(config_model: WorkspaceConfig, as_json: bool) -> None:
     console.print(Syntax(config_model.model_dump_json(indent=2, exclude={"warnings"}), "json"))
 
 
+async def read_config_files_at(context_url: str) -> tuple[dict[str, str], str]:
+    """The config files of the commit a context URL resolves to (what a workspace would read)."""
+    resolved = await resolve_context(parse_context_url(context_url))
+    return await read_files_at(resolved.clone_url, resolved.commit, CONFIG_FILES), resolved.commit
+
+
 @config.command("check")
-def check(target: Annotated[str, typer.Argument(help="A repository working tree (path) to check.")],
+def check(target: Annotated[str, typer.Argument(help="A working tree (path) or a repository's context URL.")],
           as_json: JsonFlag = False) -> None:
     """Print the normalized config a workspace of this repository would get, or what is wrong."""
     root = Path(target)
-    if not root.is_dir():
-        fail(f"{target!r} is not a directory", as_json)
     try:
-        result = load_workspace_config(read_config_files(root))
+        if root.is_dir():
+            files = read_config_files(root)
+        elif "://" in target or "@" in target:
+            files, commit = run_async(as_json, read_config_files_at(target))
+            if not as_json:
+                console.print(f"read at commit {commit[:12]}")
+        else:
+            fail(f"{target!r} is neither a directory nor a repository URL", as_json)
+            return
+        result = load_workspace_config(files)
     except InvalidConfig as error:
         if as_json:
             emit_json({"valid": False, "error": {"file": error.file, "line": error.line, "field": error.field,
