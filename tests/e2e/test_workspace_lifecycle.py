@@ -9,6 +9,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -212,3 +213,47 @@ def test_an_invalid_context_url_is_refused_and_nothing_is_created(platform: Runn
     done = berth(platform.home, "workspace", "create", "ftp://example.org/repo", "--json")
     assert done.returncode == 1 and "context_url" in done.stdout
     assert len(platform.get("/api/workspaces").json()["workspaces"]) == before
+
+
+def wait_for_phase(platform: RunningBerth, workspace_id: str, phase: str, within: float = 30) -> dict[str, Any]:
+    deadline = time.monotonic() + within
+    while True:
+        ws = platform.get(f"/api/workspaces/{workspace_id}").json()
+        if ws.get("phase") == phase or time.monotonic() > deadline:
+            return dict(ws)
+        time.sleep(0.2)
+
+
+def test_a_container_killed_behind_berths_back_fails_the_instance_with_the_reason(
+    platform: RunningBerth, seeded: Seeded, git: GitDaemon,
+) -> None:
+    url = repository(seeded, git, {"README.md": "x\n"})
+    ws = cli(platform, "create", url)
+    container = subprocess.run(["docker", "ps", "-q", "--filter", f"label=berth.workspace={ws['id']}"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    subprocess.run(["docker", "kill", container], capture_output=True, check=True)
+    failed = wait_for_phase(platform, ws["id"], "failed")
+    assert failed["phase"] == "failed" and failed["reason"] == "the container exited with code 137"
+    # The work is not lost: the volume stays, and the next start reuses it.
+    restarted = cli(platform, "start", ws["id"])
+    assert restarted["phase"] == "running" and restarted["content_source"] == "volume"
+
+
+def test_a_container_removed_while_berth_was_down_is_noticed_at_start(
+    tmp_path: Path, seeded: Seeded, git: GitDaemon,
+) -> None:
+    first = RunningBerth(tmp_path)
+    url = repository(seeded, git, {"README.md": "x\n"})
+    done = berth(tmp_path, "workspace", "create", url, "--json")
+    workspace_id = json.loads(done.stdout)["id"]
+    first.stop()
+    subprocess.run(["docker", "rm", "-f", *subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"label=berth.workspace={workspace_id}"],
+        capture_output=True, text=True, check=True).stdout.split()], capture_output=True, check=True)
+    second = RunningBerth(tmp_path)
+    try:
+        failed = wait_for_phase(second, workspace_id, "failed")
+        assert failed["phase"] == "failed" and failed["reason"] == "the container vanished"
+    finally:
+        second.http("DELETE", f"/api/workspaces/{workspace_id}")
+        second.stop()
