@@ -11,12 +11,13 @@ help:
 setup:
 	@scripts/setup-python.sh
 
-# The Docker engine, the offline base workspace image and the workspace supervisor (each built once,
-# cached in ~/.cache/berth).
+# The Docker engine, the offline base workspace image, the workspace supervisor and the browser IDE
+# (code-server), each built once and cached in ~/.cache/berth.
 engine:
 	@scripts/services/docker.sh start
 	@scripts/base-image.sh
 	@scripts/build-supervisor.sh >/dev/null
+	@scripts/install-code-server.sh >/dev/null
 
 # PostgreSQL and Kafka for the distributed mode and its tests.
 services:

@@ -14,6 +14,7 @@ from infra.readmodel.contract import ReadModelStore
 from infra.settings import Settings
 from infra.store.contract import EventStore
 from node_agent.docker_runtime import DockerRuntime
+from node_agent.ide import ide_directory
 from node_agent.lifecycle import NodeAgentHandler
 from node_agent.monitor import NodeMonitor
 from schemas.codec import EventCodec
@@ -44,6 +45,8 @@ class NodeAgent:
 async def open_node_agent(settings: Settings, events: EventStore, views: ReadModelStore,
                           codec: EventCodec) -> NodeAgent:
     binary = await asyncio.to_thread(supervisor_binary, settings)
+    ide_dir = await asyncio.to_thread(ide_directory)
     runtime = await DockerRuntime.connect(LocalBlobStore(settings.home / "blobs"), node=settings.node)
-    handler = NodeAgentHandler(runtime, binary, settings.home / "instances")
+    handler = NodeAgentHandler(runtime, binary, settings.home / "instances", ide_dir=ide_dir,
+                               ide_port=settings.ide_port)
     return NodeAgent(runtime, handler, NodeMonitor(runtime, HandlerContext(events, codec), views))

@@ -1,7 +1,8 @@
 """The container request for one workspace instance, as plain data (pure: unit-tested without an engine).
 
 Security posture, and why:
-- Not privileged, no Docker socket, no host paths but the two read-only supervisor files.
+- Not privileged, no Docker socket, no host paths but the two read-only supervisor files and the
+  read-only IDE install (Node + code-server, shared by every workspace on the node).
 - Capabilities: all dropped, then the ones a dev box with working `sudo` needs added back:
   SETUID/SETGID (sudo and the supervisor switch users), CHOWN/DAC_OVERRIDE/FOWNER (root inside may
   manage any file, e.g. `sudo apt-get install`), FSETID (keeps setuid/setgid bits of files root
@@ -35,6 +36,7 @@ from node_agent.workspace_classes import WorkspaceClass
 
 SUPERVISOR_PATH = "/.berth/supervisor"
 SUPERVISOR_CONFIG_PATH = "/.berth/config.json"
+IDE_PATH = "/.berth/ide"
 ENTRYPOINT = [SUPERVISOR_PATH, "serve", "--config", SUPERVISOR_CONFIG_PATH]
 CAPABILITIES = (
     "AUDIT_WRITE",
@@ -88,12 +90,15 @@ def container_request(spec: InstanceSpec, klass: WorkspaceClass, node: str) -> C
         "ports": [(SUPERVISOR_PORT, "tcp")],
         "detach": True,
     }
+    binds = {
+        ref.volume_name: {"bind": WORKSPACE_DIR, "mode": "rw"},
+        str(spec.supervisor_binary): {"bind": SUPERVISOR_PATH, "mode": "ro"},
+        str(spec.supervisor_config): {"bind": SUPERVISOR_CONFIG_PATH, "mode": "ro"},
+    }
+    if spec.ide_dir is not None:
+        binds[str(spec.ide_dir)] = {"bind": IDE_PATH, "mode": "ro"}
     host = {
-        "binds": {
-            ref.volume_name: {"bind": WORKSPACE_DIR, "mode": "rw"},
-            str(spec.supervisor_binary): {"bind": SUPERVISOR_PATH, "mode": "ro"},
-            str(spec.supervisor_config): {"bind": SUPERVISOR_CONFIG_PATH, "mode": "ro"},
-        },
+        "binds": binds,
         # None: the engine picks a free host port; it is read back after start.
         "port_bindings": {f"{SUPERVISOR_PORT}/tcp": ("127.0.0.1", None)},
         "nano_cpus": round(klass.cpus * 1e9),

@@ -44,7 +44,9 @@ class InstanceRef:
 @dataclass(frozen=True)
 class InstanceSpec:
     """A container to create. `supervisor_binary` and `supervisor_config` are files on this node,
-    mounted read-only: the workspace image is used as it is (no rebuild to add Berth's parts)."""
+    mounted read-only: the workspace image is used as it is (no rebuild to add Berth's parts).
+    `ide_dir` is the IDE install on this node (scripts/install-code-server.sh), mounted read-only at
+    /.berth/ide; None for a workspace without a browser IDE."""
 
     ref: InstanceRef
     image: str
@@ -52,6 +54,7 @@ class InstanceSpec:
     supervisor_config: Path
     workspace_class: str = "default"
     env: Mapping[str, str] = field(default_factory=dict)
+    ide_dir: Path | None = None
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from node_agent.docker_runtime import DockerRuntime
 from node_agent.errors import WorkspaceBackupFailed
 from node_agent.facts import InstanceFacts, facts_of
 from node_agent.instance import ContentSource, GitSource, InstanceRef, InstanceSpec
-from node_agent.supervisor_client import shut_down_tasks, wait_for_supervisor
+from node_agent.supervisor_client import shut_down_tasks, wait_for_ide, wait_for_supervisor
 from node_agent.supervisor_config import repository_name, supervisor_config, write_config
 
 log = logging.getLogger(__name__)
@@ -48,11 +48,15 @@ class NodeAgentHandler:
     event_types = frozenset({InstancePhaseChanged.TYPE, WorkspaceDeleted.TYPE})
 
     def __init__(self, runtime: DockerRuntime, supervisor_binary: Path, state_dir: Path,
-                 ready_timeout: float = 60.0) -> None:
+                 ready_timeout: float = 60.0, *, ide_dir: Path | None = None, ide_port: int = 23000) -> None:
+        """`ide_dir`: the node's code-server install (node_agent.ide.ide_directory), mounted into every
+        workspace and served on `ide_port`; None = workspaces without a browser IDE."""
         self._runtime = runtime
         self._binary = supervisor_binary
         self._state_dir = state_dir
         self._ready_timeout = ready_timeout
+        self._ide_dir = ide_dir
+        self._ide_port = ide_port
 
     @property
     def name(self) -> str:
@@ -100,7 +104,7 @@ class NodeAgentHandler:
         try:
             write_config(config_file, self._supervisor_config(ref, facts, "fresh"))
             created = await self._runtime.create(InstanceSpec(ref, facts.image, self._binary, config_file,
-                                                              workspace_class=workspace_class))
+                                                              workspace_class=workspace_class, ide_dir=self._ide_dir))
             if not await self._advance(context, stream, ref, Phase.INITIALIZING, "filling /workspace", cause):
                 return
             git = GitSource(facts.context.clone_url, self._checkout(facts), commit=facts.context.commit)
@@ -115,11 +119,13 @@ class NodeAgentHandler:
                 instance_id=ref.instance_id, node=self.node, container_id=started.container_id,
                 supervisor_port=started.supervisor_port)], cause)
             await wait_for_supervisor(started.supervisor_port, self._ready_timeout)
+            # Running means the IDE answers; a workspace whose IDE cannot start still runs (SSH, ports), saying why.
+            ide_problem = await wait_for_ide(started.supervisor_port, self._ready_timeout)
         except (PermanentError, InvalidInput) as error:
             await self._advance(context, stream, ref, Phase.FAILED, str(error), cause)
             await self._runtime.remove(ref)
             return
-        await self._advance(context, stream, ref, Phase.RUNNING, None, cause)
+        await self._advance(context, stream, ref, Phase.RUNNING, ide_problem, cause)
 
     def _checkout(self, facts: InstanceFacts) -> str:
         assert facts.config is not None and facts.context is not None
@@ -128,7 +134,8 @@ class NodeAgentHandler:
     def _supervisor_config(self, ref: InstanceRef, facts: InstanceFacts,
                            mode: Literal["fresh", "restart"]) -> dict[str, object]:
         assert facts.config is not None and facts.context is not None
-        return supervisor_config(ref.workspace_id, ref.instance_id, facts.config, facts.context.clone_url, mode)
+        return supervisor_config(ref.workspace_id, ref.instance_id, facts.config, facts.context.clone_url, mode,
+                                 ide_port=self._ide_port if self._ide_dir is not None else None)
 
     # -- stop --------------------------------------------------------------------------------------
 

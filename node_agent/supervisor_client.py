@@ -47,3 +47,20 @@ async def shut_down_tasks(port: int, grace: float = 10.0) -> dict[str, Any] | No
         return None
     result: dict[str, Any] = response.json()
     return result
+
+
+async def wait_for_ide(port: int, within: float) -> str | None:
+    """None once the supervisor says the IDE answers (or the workspace has none); else why it does not."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        try:
+            status = await supervisor_status(port)
+        except (Unavailable, TemporaryError) as error:
+            status = {"ide": {"state": "unknown", "error": str(error)}}
+        if status.get("ide_ready", True) is True:
+            return None
+        ide = status.get("ide") or {}
+        if ide.get("state") == "failed" or loop.time() > deadline:
+            return f"the IDE did not start ({ide.get('state')}): {ide.get('error') or 'no answer'}"
+        await asyncio.sleep(0.05)

@@ -16,6 +16,7 @@ from domain.config import ExecCommand, LifecycleCommand, ShellCommand, Workspace
 
 SUPERVISOR_PORT = 22999
 WORKSPACE_DIR = "/workspace"
+IDE_DIR = "/.berth/ide"  # where container_config mounts the node's IDE install
 
 
 def repository_name(clone_url: str) -> str:
@@ -37,8 +38,13 @@ def _lifecycle(step: LifecycleCommand) -> dict[str, Any]:
             "command": {"kind": "parallel", "commands": {name: _single(c) for name, c in step.parallel.items()}}}
 
 
+def ide_section(ide_port: int | None) -> dict[str, Any] | None:
+    """code-server on `ide_port` (the port the gateway's IDE host proxies to); None = no IDE (SSH only)."""
+    return None if ide_port is None else {"kind": "code-server", "dir": IDE_DIR, "port": ide_port}
+
+
 def supervisor_config(workspace_id: str, instance_id: str, config: WorkspaceConfig, clone_url: str,
-                      start_mode: Literal["fresh", "restart"]) -> dict[str, Any]:
+                      start_mode: Literal["fresh", "restart"], ide_port: int | None = None) -> dict[str, Any]:
     checkout = config.checkout_location or repository_name(clone_url)
     return {
         "workspace_id": workspace_id,
@@ -54,6 +60,7 @@ def supervisor_config(workspace_id: str, instance_id: str, config: WorkspaceConf
         "lifecycle": [_lifecycle(step) for step in config.lifecycle],
         "start_mode": start_mode,
         "log_dir": f"{WORKSPACE_DIR}/.berth/logs",
+        "ide": ide_section(ide_port),
     }
 
 

@@ -3,6 +3,7 @@
 GET  /_berth/status                      the workspace's state as JSON
 GET  /_berth/tasks/<index>/log?offset=N  a task's output from byte N (X-Log-Size: bytes so far)
 GET  /_berth/lifecycle/<hook>/log?offset=N  the same for a devcontainer lifecycle hook
+GET  /_berth/ide/log?offset=N            the same for the IDE (code-server's output, all its restarts)
 POST /_berth/shutdown?grace=10           end all processes, answer with the final states
 CONNECT 127.0.0.1:<port>                 a TCP tunnel to a port inside the workspace
 """
@@ -46,6 +47,8 @@ class Api:
             "version": version(),
             "start_mode": workspace.config.start_mode,
             "ready": workspace.ready,
+            "ide_ready": workspace.ide_ready,
+            "ide": None if workspace.ide is None else workspace.ide.status.as_json(),
             "stopping": workspace.stopping,
             "tasks": [runner.state.as_json() for runner in workspace.tasks],
             "ports": sorted(self._ports.ports),
@@ -125,6 +128,11 @@ class Api:
             if output is None:
                 raise HttpError(404, f"no lifecycle command {match.group(1)} in this workspace")
             return _log_response(output, request)
+        if path == "/_berth/ide/log":
+            _allow(request, "GET")
+            if self._workspace.ide is None:
+                raise HttpError(404, "this workspace has no IDE")
+            return _log_response(self._workspace.ide.output, request)
         raise HttpError(404, f"no such endpoint: {path[:200]}")
 
     async def _tunnel(self, request: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

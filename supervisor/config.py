@@ -25,7 +25,8 @@ The file, with every field (only `workspace_id` and `instance_id` are required):
       ],
       "start_mode": "fresh",              # "fresh" (new content: init runs) or "restart" (from a backup)
       "log_dir": "/workspace/.berth/logs",# absolute; task and lifecycle output files
-      "token": null                       # when a string, every request must carry `Authorization: Bearer <token>`
+      "token": null,                      # when a string, every request must carry `Authorization: Bearer <token>`
+      "ide": {"kind": "code-server", "dir": "/.berth/ide", "port": 23000}  # null = no IDE (SSH only)
     }
 """
 
@@ -51,7 +52,10 @@ LIFECYCLE_HOOKS: tuple[LifecycleHook, ...] = (
 """The devcontainer lifecycle hooks in the order the spec runs them."""
 
 StartMode = Literal["fresh", "restart"]
+IdeKind = Literal["code-server"]
 DEFAULT_PORT = 22999
+DEFAULT_IDE_PORT = 23000
+DEFAULT_IDE_DIR = "/.berth/ide"
 
 
 class ConfigError(ValueError):
@@ -108,6 +112,15 @@ class TaskConfig:
 
 
 @dataclass(frozen=True)
+class IdeConfig:
+    """The browser IDE: an install (Node + code-server) mounted at `dir`, served on `port`."""
+
+    kind: IdeKind = "code-server"
+    dir: str = DEFAULT_IDE_DIR
+    port: int = DEFAULT_IDE_PORT
+
+
+@dataclass(frozen=True)
 class SupervisorConfig:
     workspace_id: str
     instance_id: str
@@ -123,6 +136,7 @@ class SupervisorConfig:
     start_mode: StartMode = "fresh"
     log_dir: str = "/workspace/.berth/logs"
     token: str | None = None
+    ide: IdeConfig | None = None
 
     @property
     def checkout_dir(self) -> str:
@@ -164,9 +178,24 @@ def parse_config(raw: object) -> SupervisorConfig:
         start_mode=cast(StartMode, top.choice("start_mode", ("fresh", "restart"), "fresh")),
         log_dir=top.absolute_path("log_dir", "/workspace/.berth/logs"),
         token=top.optional_text("token"),
+        ide=_ide(top.optional_obj("ide")),
     )
     top.reject_unknown()
+    if config.ide is not None and config.ide.port == config.port:
+        raise ConfigError("ide.port", f"is the supervisor's own port {config.port}")
     return config
+
+
+def _ide(item: _Obj | None) -> IdeConfig | None:
+    if item is None:
+        return None
+    ide = IdeConfig(
+        kind=cast(IdeKind, item.choice("kind", ("code-server",), "code-server")),
+        dir=item.absolute_path("dir", DEFAULT_IDE_DIR),
+        port=item.port("port", DEFAULT_IDE_PORT),
+    )
+    item.reject_unknown()
+    return ide
 
 
 def _task(item: _Obj) -> TaskConfig:
@@ -327,6 +356,10 @@ class _Obj:
         if value is None:
             raise ConfigError(self.at(key), "is required")
         return _Obj(value, self.at(key))
+
+    def optional_obj(self, key: str) -> _Obj | None:
+        value = self._get(key)
+        return None if value is None else _Obj(value, self.at(key))
 
     def items(self, key: str) -> list[_Obj]:
         value = self._get(key)

@@ -19,17 +19,25 @@ Processes (see `tasks`, `lifecycle`, `processes`, `environment`)
     unset + config env + task env (`${containerEnv:VAR[:default]}` resolved) + BERTH_WORKSPACE_ID,
     BERTH_INSTANCE_ID, BERTH_TASK_INDEX. PATH entries a login profile drops are appended again.
     Output: <log_dir>/task-<index>.log and <log_dir>/lifecycle-<hook>.log (truncated per start).
+    IDE (see `ide`): with an `ide` in the config, code-server from <ide.dir> (mounted read-only) as
+    `user` on 0.0.0.0:<ide.port> (--auth none: the gateway checks the owner), once every task has
+    passed its `before` step; user data and extensions in /workspace/.berth/ide; restarted with a
+    backoff when it ends. Output: <log_dir>/ide.log.
 
 HTTP on 0.0.0.0:<port>; one request per connection. When the config has a `token`, every request
 needs `Authorization: Bearer <token>` (or `Proxy-Authorization`), else 401.
     GET /_berth/status → 200 JSON
         {"workspace_id", "instance_id", "version", "start_mode": "fresh"|"restart",
-         "ready": bool (lifecycle hooks settled and every task in `command` or ended),
+         "ready": bool (lifecycle hooks settled, every task in `command` or ended, and ide_ready),
+         "ide_ready": bool (the IDE answers; true when the config has no IDE),
+         "ide": null (no IDE) | {"kind": "code-server", "state": "pending"|"starting"|"ready"|"restarting"|
+                  "failed"|"stopped", "restarts": int, "port", "pid": int|null, "last_exit_code": int|null,
+                  "error": str|null, "ready_in": seconds from its latest start to its first answer|null},
          "stopping": bool (a shutdown began),
          "tasks": [{"index", "name", "phase": "pending"|"before"|"init"|"command"|"done"|"failed",
                     "exit_code": int|null (128+N when killed by signal N), "ended_in": phase|null,
                     "stopped": bool (ended by the shutdown; then phase is "done"), "error": str|null}],
-         "ports": [int] (listening on 0.0.0.0/127.0.0.1/::/::1, the supervisor's own port excluded),
+         "ports": [int] (listening on 0.0.0.0/127.0.0.1/::/::1, the supervisor's and the IDE's ports excluded),
          "lifecycle": [{"hook", "state": "pending"|"running"|"done"|"failed"|"skipped",
                         "exit_code", "stopped", "reason", "commands": [{"name", "state", "exit_code", "error"}]}],
          "activity_at": epoch seconds|null (last CONNECT opened or carrying bytes), "started_at": epoch seconds}
@@ -38,6 +46,7 @@ needs `Authorization: Bearer <token>` (or `Proxy-Authorization`), else 401.
         X-Log-Ended ("true" when this body reaches the end and nothing more will be written).
         404 for an unknown task, 400 for an offset beyond X-Log-Size or not an integer.
     GET /_berth/lifecycle/<hook>/log?offset=N → the same for a lifecycle hook (e.g. postCreateCommand).
+    GET /_berth/ide/log?offset=N → the same for the IDE (404 without one); X-Log-Ended stays false.
     POST /_berth/shutdown?grace=10 → SIGTERM to every process group the supervisor started, SIGKILL
         after `grace` seconds (0-3600), then 200 JSON {"tasks": [...], "lifecycle": [...]} (final
         states as in status). Tasks that had not started end as done/stopped. The supervisor keeps
@@ -118,7 +127,9 @@ async def _serve(
     workspace = Workspace(
         config, launcher=Launcher(reaper, credentials), identity=identity, base_env=container_env(os.environ)
     )
-    ports = PortWatcher(exclude=[config.port], on_change=_ports_changed)
+    # The IDE's port is Berth's, like the supervisor's: not one of the user's ports.
+    own_ports = [config.port] + ([config.ide.port] if config.ide is not None else [])
+    ports = PortWatcher(exclude=own_ports, on_change=_ports_changed)
     api = Api(workspace, ports)
     server = await asyncio.start_server(api.serve, sock=listener, limit=MAX_HEAD_BYTES)
     stop = asyncio.Event()

@@ -1,5 +1,6 @@
-"""The workspace as the supervisor runs it: lifecycle commands, then the tasks, and the shutdown
-that ends them all before the node agent backs up /workspace."""
+"""The workspace as the supervisor runs it: lifecycle commands, then the tasks, the IDE once every task
+has passed its `before` step, and the shutdown that ends them all before the node agent backs up
+/workspace."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from supervisor.config import SupervisorConfig
 from supervisor.environment import process_env
+from supervisor.ide import IdeService, IdeStatus
 from supervisor.lifecycle import HookStatus, LifecycleRunner
 from supervisor.logs import OutputLog
 from supervisor.phases import TaskState, ready
@@ -57,14 +59,34 @@ class Workspace:
             output_for=lambda hook: OutputLog(log_dir / f"lifecycle-{hook}.log" if log_dir else None),
             on_change=self._hook_changed,
         )
+        self.ide = (
+            None
+            if config.ide is None
+            else IdeService(
+                config.ide,
+                launcher=launcher,
+                identity=identity,
+                env=process_env(base_env, identity, config.env, berth),
+                workspace_dir=config.workspace_dir,
+                folder=self.ide_folder,
+                output=OutputLog(log_dir / "ide.log" if log_dir else None),
+                on_change=self._ide_changed,
+            )
+        )
+        self._befores_done = asyncio.Event()
         self._main: asyncio.Task[None] | None = None
         self._shutdown: asyncio.Task[None] | None = None
         self._warned_cwd = False
         self._said_ready = False
 
     @property
+    def ide_ready(self) -> bool:
+        """The IDE answers (always true for a workspace without one)."""
+        return self.ide is None or self.ide.status.ready
+
+    @property
     def ready(self) -> bool:
-        return self.lifecycle.settled and ready([runner.state for runner in self.tasks])
+        return self.lifecycle.settled and ready([runner.state for runner in self.tasks]) and self.ide_ready
 
     def touch(self) -> None:
         """Someone used the workspace (a tunnel opened or carried bytes)."""
@@ -81,7 +103,13 @@ class Workspace:
         except Exception:
             log.exception("running the lifecycle commands failed; starting the tasks anyway")
         # A shutdown during the lifecycle has marked every runner: those then end without starting.
-        outcomes = await asyncio.gather(*(runner.run(mode) for runner in self.tasks), return_exceptions=True)
+        runs = asyncio.gather(*(runner.run(mode) for runner in self.tasks), return_exceptions=True)
+        if self.ide is not None:
+            self._check_befores()  # no tasks: nothing to wait for
+            await self._befores_done.wait()
+            if not self.stopping:
+                self.ide.start()
+        outcomes = await runs
         for runner, outcome in zip(self.tasks, outcomes, strict=True):
             if isinstance(outcome, Exception):
                 log.error("task %d: the supervisor failed running it: %r", runner.state.index, outcome)
@@ -97,6 +125,15 @@ class Workspace:
                 return candidate
         return "/"
 
+    def ide_folder(self) -> str:
+        """What the IDE opens: the workspace location, else the checkout, else /workspace (what exists)."""
+        location = self.config.workspace_location
+        if location is not None:
+            candidate = os.path.join(self.config.workspace_dir, location)
+            if os.path.exists(candidate):
+                return candidate
+        return self.working_dir()
+
     async def shutdown(self, grace: float) -> None:
         """End every process the workspace started: SIGTERM to each process group, SIGKILL to what is
         left after `grace` seconds. Concurrent calls share one shutdown; later calls return at once."""
@@ -108,6 +145,9 @@ class Workspace:
         self.stopping = self.lifecycle.stopping = True
         for runner in self.tasks:
             runner.stopping = True
+        self._befores_done.set()  # an IDE not started yet must not start now
+        if self.ide is not None:
+            self.ide.stop()
         groups = self._launcher.live_groups()
         log.info("shutdown: SIGTERM to %d process groups, SIGKILL after %g s", len(groups), grace)
         self._launcher.signal_all(signal.SIGTERM)
@@ -117,6 +157,8 @@ class Workspace:
             self._launcher.signal_all(signal.SIGKILL)
             if not await self._groups_ended(KILL_WAIT):
                 log.error("shutdown: processes survived SIGKILL: groups %s", sorted(self._launcher.live_groups()))
+        if self.ide is not None:
+            await self.ide.stopped(KILL_WAIT)
         if self._main is not None:
             try:
                 async with asyncio.timeout(KILL_WAIT):
@@ -139,12 +181,24 @@ class Workspace:
             runner.output.close()
         for output in self.lifecycle.outputs.values():
             output.close()
+        if self.ide is not None:
+            self.ide.output.close()
 
     def _task_changed(self, state: TaskState) -> None:
         details = f" exit {state.exit_code}" if state.exit_code is not None else ""
         details += " (stopped)" if state.stopped else ""
         details += f": {state.error}" if state.error else ""
         log.info("task %d%s: %s%s", state.index, f" ({state.name})" if state.name else "", state.phase, details)
+        self._check_befores()
+        self._log_ready()
+
+    def _check_befores(self) -> None:
+        """Every task has left its `before` step (or ended, or has none): the IDE may start."""
+        if all(runner.state.phase not in ("pending", "before") for runner in self.tasks):
+            self._befores_done.set()
+
+    def _ide_changed(self, status: IdeStatus) -> None:
+        log.info("ide: %s%s", status.state, f" ({status.error})" if status.error else "")
         self._log_ready()
 
     def _hook_changed(self, status: HookStatus) -> None:

@@ -30,6 +30,19 @@ def supervisor_binary() -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def ide_dir() -> Path:
+    """The code-server install (Node 24 + code-server), installed once and cached across sessions."""
+    installed = subprocess.run(
+        [str(REPO / "scripts" / "install-code-server.sh")], capture_output=True, text=True, timeout=1200, check=False
+    )
+    if installed.returncode != 0:
+        pytest.fail(f"scripts/install-code-server.sh failed ({installed.returncode}):\n{installed.stderr[-4000:]}")
+    path = Path(installed.stdout.strip().splitlines()[-1])
+    assert (path / ".complete").is_file(), installed.stdout
+    return path
+
+
 @pytest.fixture
 def docker_client() -> Iterator[docker.DockerClient]:
     try:

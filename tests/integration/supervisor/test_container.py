@@ -39,9 +39,15 @@ def config(**fields: Any) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def workspace_container(
-    client: docker.DockerClient, binary: Path, tmp_path: Path, document: dict[str, Any], command: list[str]
+    client: docker.DockerClient,
+    binary: Path,
+    tmp_path: Path,
+    document: dict[str, Any],
+    command: list[str],
+    mounts: dict[str, dict[str, str]] | None = None,
 ) -> Iterator[tuple[Container, int]]:
-    """A running container and the host port (on 127.0.0.1) that reaches its supervisor."""
+    """A running container and the host port (on 127.0.0.1) that reaches its supervisor; `mounts` are
+    more bind mounts (host path -> {"bind": path, "mode": "ro"}), like the node agent's IDE."""
     config_path = tmp_path / f"config-{document['instance_id']}.json"
     config_path.write_text(json.dumps(document))
     # A random host port on loopback only (the stubs do not know that None means "any port").
@@ -54,6 +60,7 @@ def workspace_container(
         volumes={
             str(binary): {"bind": "/.berth/supervisor", "mode": "ro"},
             str(config_path): {"bind": "/.berth/config.json", "mode": "ro"},
+            **(mounts or {}),
         },
         ports=ports,
         labels={"org.berth.test": "supervisor"},

@@ -1,0 +1,284 @@
+"""The browser IDE (code-server) as a service the supervisor keeps running.
+
+The node agent bind-mounts a code-server install (scripts/install-code-server.sh: Node 24 + code-server)
+read-only at the config's `ide.dir`; the supervisor starts it as the workspace user, once every task
+has passed its `before` step (the workspace's own setup, e.g. tools installed or env exported there,
+is in place when the user's editor opens), and restarts it when it dies.
+
+code-server listens on 0.0.0.0:<port> with `--auth none`: the gateway's proxy lets only the owner
+through, and it reaches the port only through the supervisor's CONNECT tunnel. Its user data and
+extensions live under /workspace/.berth/ide, so settings and installed extensions are in the
+workspace's backup and survive a restart; its IPC socket lives in /tmp, outside the backup.
+
+States: pending (waiting for the `before` steps) → starting → ready (GET /healthz answers 200) →
+restarting (the process ended; started again after a backoff) → starting → ... ; failed when it
+cannot start at all or ended MAX_EARLY_EXITS times in a row before answering; stopped by the shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import posixpath
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from supervisor.config import IdeConfig
+from supervisor.logs import OutputLog
+from supervisor.processes import Launcher
+from supervisor.users import Identity, chown_to
+
+log = logging.getLogger("ide")
+
+IdeState = Literal["pending", "starting", "ready", "restarting", "failed", "stopped"]
+
+PROBE_INTERVAL = 0.1
+PROBE_TIMEOUT = 2.0
+BACKOFF_FIRST = 1.0
+BACKOFF_MAX = 30.0
+STABLE_AFTER = 60.0
+"""Seconds of running after which a crash counts as a new incident (the backoff starts over)."""
+MAX_EARLY_EXITS = 5
+"""Exits in a row before the IDE ever answered: then it is broken, not unlucky, and reported failed."""
+DATA_DIR = ".berth/ide"
+"""Below the workspace directory: user data and extensions, kept by the backup."""
+# Variables code-server reads that would override the command line (PORT moves the listener) or
+# turn authentication back on; a workspace's own env may well set PORT for its dev server.
+_OVERRIDES = ("PORT", "PASSWORD", "HASHED_PASSWORD", "CODE_SERVER_CONFIG")
+
+
+def entry_script(ide_dir: str) -> str:
+    return posixpath.join(ide_dir, "lib", "node_modules", "code-server", "out", "node", "entry.js")
+
+
+def node_binary(ide_dir: str) -> str:
+    return posixpath.join(ide_dir, "node", "bin", "node")
+
+
+def command(config: IdeConfig, workspace_dir: str, folder: str) -> list[str]:
+    """code-server's command line (pure: unit-tested)."""
+    data = posixpath.join(workspace_dir, DATA_DIR)
+    return [
+        node_binary(config.dir),
+        entry_script(config.dir),
+        "--bind-addr",
+        f"0.0.0.0:{config.port}",
+        "--auth",
+        "none",
+        "--disable-telemetry",
+        "--disable-update-check",
+        "--user-data-dir",
+        posixpath.join(data, "user-data"),
+        "--extensions-dir",
+        posixpath.join(data, "extensions"),
+        "--session-socket",
+        f"/tmp/berth-code-server-{config.port}.sock",
+        folder,
+    ]
+
+
+def ide_env(env: Mapping[str, str]) -> dict[str, str]:
+    return {name: value for name, value in env.items() if name not in _OVERRIDES}
+
+
+def backoff(previous: float | None) -> float:
+    """The wait before the next restart: doubling from BACKOFF_FIRST up to BACKOFF_MAX."""
+    return BACKOFF_FIRST if previous is None else min(previous * 2, BACKOFF_MAX)
+
+
+@dataclass
+class IdeStatus:
+    port: int
+    kind: str = "code-server"
+    state: IdeState = "pending"
+    restarts: int = 0
+    """Times the supervisor started it again after it ended."""
+    pid: int | None = None
+    last_exit_code: int | None = None
+    error: str | None = None
+    ready_in: float | None = None
+    """Seconds from the latest start of the process to its first answer."""
+
+    @property
+    def ready(self) -> bool:
+        return self.state == "ready"
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "state": self.state,
+            "restarts": self.restarts,
+            "port": self.port,
+            "pid": self.pid,
+            "last_exit_code": self.last_exit_code,
+            "error": self.error,
+            "ready_in": self.ready_in,
+        }
+
+
+class IdeService:
+    def __init__(
+        self,
+        config: IdeConfig,
+        *,
+        launcher: Launcher,
+        identity: Identity,
+        env: Mapping[str, str],
+        workspace_dir: str,
+        folder: Callable[[], str],
+        output: OutputLog,
+        on_change: Callable[[IdeStatus], None],
+    ) -> None:
+        """`folder` is called at each start: what the IDE opens (the workspace location, once it exists)."""
+        self.config = config
+        self.status = IdeStatus(port=config.port, kind=config.kind)
+        self.output = output
+        self._launcher = launcher
+        self._identity = identity
+        self._env = ide_env(env)
+        self._workspace_dir = workspace_dir
+        self._folder = folder
+        self._on_change = on_change
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None and not self._stop.is_set():
+            self._task = asyncio.create_task(self._supervise(), name="ide")
+
+    def stop(self) -> None:
+        """No more (re)starts. The process itself is ended with everything else by the workspace's
+        shutdown (its process group is in the launcher's)."""
+        self._stop.set()
+        if self._task is None:
+            self._set("stopped")
+
+    async def stopped(self, within: float) -> None:
+        """Wait (up to `within` s) for the supervision to see the process end."""
+        if self._task is None:
+            return
+        try:
+            async with asyncio.timeout(within):
+                await asyncio.shield(self._task)
+        except TimeoutError:
+            log.error("the IDE's supervision did not end")
+
+    def _set(self, state: IdeState, **changes: object) -> None:
+        self.status.state = state
+        for name, value in changes.items():
+            setattr(self.status, name, value)
+        self._on_change(self.status)
+
+    async def _supervise(self) -> None:
+        early_exits = 0
+        wait: float | None = None
+        try:
+            self._make_data_dirs()
+            while not self._stop.is_set():
+                began = time.monotonic()
+                answered = await self._run_once()
+                if self._stop.is_set():
+                    break
+                if answered and time.monotonic() - began >= STABLE_AFTER:
+                    wait = None
+                if not answered:
+                    early_exits += 1
+                    if early_exits >= MAX_EARLY_EXITS:
+                        reason = f"code-server ended {early_exits} times in a row before answering (see the IDE log)"
+                        log.error("%s", reason)
+                        self._set("failed", error=reason, pid=None)
+                        return
+                else:
+                    early_exits = 0
+                wait = backoff(wait)
+                log.warning("code-server ended (exit %s); restarting in %g s", self.status.last_exit_code, wait)
+                self._set("restarting", pid=None, restarts=self.status.restarts + 1)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(wait):
+                        await self._stop.wait()
+        except _CannotStart as error:
+            log.error("%s", error)
+            self._set("failed", error=str(error), pid=None)
+            self.output.append(f"berth: {error}\n".encode())
+            return
+        self._set("stopped", pid=None)
+
+    async def _run_once(self) -> bool:
+        """Start code-server and follow it until it ends; True when it answered on its port meanwhile."""
+        argv = command(self.config, self._workspace_dir, self._folder())
+        self._check_installed(argv[:2])
+        try:
+            child = self._launcher.spawn(argv, env=self._env, cwd=argv[-1], sink=self.output.append)
+        except OSError as error:
+            raise _CannotStart(f"cannot start code-server: {error}") from error
+        started = time.monotonic()
+        self._set("starting", pid=child.pid, ready_in=None)
+        log.info("code-server started: pid %d, port %d, opening %s", child.pid, self.config.port, argv[-1])
+        probe = asyncio.create_task(self._until_answers(), name="ide-probe")
+        waits: set[asyncio.Future[Any]] = {probe, child.exited}
+        done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        answered = probe in done and not probe.cancelled() and probe.exception() is None
+        if answered:
+            seconds = round(time.monotonic() - started, 3)
+            log.info("code-server answers on port %d after %.2f s", self.config.port, seconds)
+            self._set("ready", ready_in=seconds, error=None)
+        else:
+            probe.cancel()
+            await asyncio.gather(probe, return_exceptions=True)
+        code = await child.exited
+        self.status.last_exit_code = code
+        return answered
+
+    async def _until_answers(self) -> None:
+        while True:
+            if await answers(self.config.port):
+                return
+            await asyncio.sleep(PROBE_INTERVAL)
+
+    def _check_installed(self, paths: list[str]) -> None:
+        for path in paths:
+            if not os.path.isfile(path):
+                raise _CannotStart(f"no {path}: is the IDE mounted at {self.config.dir}?")
+
+    def _make_data_dirs(self) -> None:
+        """/workspace/.berth/ide/{user-data,extensions}, owned by the user (the supervisor may be root)."""
+        for name in ("user-data", "extensions"):
+            path = posixpath.join(self._workspace_dir, DATA_DIR, name)
+            parents: list[str] = []
+            parent = path
+            while parent != self._workspace_dir and not os.path.exists(parent):
+                parents.append(parent)
+                parent = posixpath.dirname(parent)
+            try:
+                os.makedirs(path, exist_ok=True)
+                for created in parents:
+                    chown_to(created, self._identity)
+            except OSError as error:
+                raise _CannotStart(f"cannot create {path}: {error}") from error
+
+
+class _CannotStart(Exception):
+    """Starting again would fail the same way: the IDE is missing or its directories cannot be made."""
+
+
+async def answers(port: int, path: str = "/healthz") -> bool:
+    """Whether an HTTP server on 127.0.0.1:`port` answers `path` with 200."""
+    try:
+        async with asyncio.timeout(PROBE_TIMEOUT):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            try:
+                writer.write(f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+                await writer.drain()
+                status_line = await reader.readline()
+            finally:
+                writer.close()
+                with contextlib.suppress(OSError):
+                    await writer.wait_closed()
+    except (OSError, TimeoutError):
+        return False
+    parts = status_line.split()
+    return len(parts) >= 2 and parts[1] == b"200"

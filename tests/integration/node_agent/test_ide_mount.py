@@ -1,0 +1,62 @@
+"""The node's IDE install in a workspace: bind-mounted read-only at /.berth/ide when the spec names one,
+absent otherwise; and the supervisor config's `ide` section that goes with it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from domain.config.model import ImageRef, WorkspaceConfig
+from domain.errors import PermanentError
+from node_agent.container_config import IDE_PATH
+from node_agent.docker_runtime import DockerRuntime
+from node_agent.engine import Engine
+from node_agent.ide import ide_directory
+from node_agent.supervisor_config import supervisor_config
+from supervisor.config import IdeConfig, parse_config
+from tests.integration.node_agent.workspaces import SupervisorFiles, new_ref, run, spec_for
+
+
+@pytest.mark.docker
+async def test_the_ide_directory_is_mounted_read_only(
+    runtime: DockerRuntime, engine: Engine, supervisor: SupervisorFiles, tmp_path: Path
+) -> None:
+    ide = tmp_path / "ide"
+    (ide / "node" / "bin").mkdir(parents=True)
+    (ide / "node" / "bin" / "marker").write_text("node 24\n")
+    ref = new_ref()
+    created = await runtime.create(replace(spec_for(ref, supervisor), ide_dir=ide))
+    mounts = {mount["Destination"]: mount for mount in engine.inspect_container(created.container_id)["Mounts"]}
+    assert mounts[IDE_PATH]["Source"] == str(ide) and mounts[IDE_PATH]["RW"] is False
+    await runtime.start(ref)
+    code, out = run(engine, ref.container_name, f"cat {IDE_PATH}/node/bin/marker && ! touch {IDE_PATH}/x", user="root")
+    assert code == 0 and "node 24\n" in out and "Read-only file system" in out, out
+
+
+@pytest.mark.docker
+async def test_no_ide_directory_no_mount(runtime: DockerRuntime, engine: Engine, supervisor: SupervisorFiles) -> None:
+    created = await runtime.create(spec_for(new_ref(), supervisor))
+    mounts = {mount["Destination"] for mount in engine.inspect_container(created.container_id)["Mounts"]}
+    assert IDE_PATH not in mounts
+
+
+def test_the_supervisor_config_names_the_ide_the_supervisor_accepts() -> None:
+    config = WorkspaceConfig(image=ImageRef(name="berth/base:latest"))
+    url = "https://h/acme/widgets.git"
+    with_ide = supervisor_config("amber-otter-k3x9qa", "i-1", config, url, "fresh", ide_port=23000)
+    assert with_ide["ide"] == {"kind": "code-server", "dir": IDE_PATH, "port": 23000}
+    assert parse_config(with_ide).ide == IdeConfig("code-server", IDE_PATH, 23000)
+    without = supervisor_config("amber-otter-k3x9qa", "i-1", config, url, "fresh")
+    assert without["ide"] is None and parse_config(without).ide is None
+
+
+def test_ide_directory_from_the_environment(tmp_path: Path) -> None:
+    assert ide_directory({"BERTH_IDE_DIR": "none"}) is None
+    entry = tmp_path / "lib" / "node_modules" / "code-server" / "out" / "node" / "entry.js"
+    entry.parent.mkdir(parents=True)
+    entry.write_text("")
+    assert ide_directory({"BERTH_IDE_DIR": str(tmp_path)}) == tmp_path
+    with pytest.raises(PermanentError, match="not an IDE install"):
+        ide_directory({"BERTH_IDE_DIR": str(tmp_path / "elsewhere")})
