@@ -98,6 +98,12 @@ class Worker:
                 log.warning("%s: store unavailable at position %s, retrying: %s", self.name, stored.position, error)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._retry.max_wait)
+            except Exception:
+                # Not the handler's (that is parked): the store failed checking tracking or parking.
+                # Retry; letting this stream's task die would leave its queue undrained for good.
+                log.exception("%s: unexpected failure at position %s, retrying", self.name, stored.position)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._retry.max_wait)
 
     async def _process_once(self, stored: StoredEvent) -> None:
         if await self._store.is_tracked(self.name, stored.position):

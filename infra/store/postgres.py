@@ -86,6 +86,9 @@ _TRANSIENT = (
     asyncpg.InterfaceError,
     asyncpg.AdminShutdownError,
     asyncpg.TooManyConnectionsError,
+    # The server ended the connection (a restart) and asyncpg read its FATAL message but not yet the
+    # close: the next statement on it finds the protocol mid-error ("cannot switch to state ...").
+    asyncpg.InternalClientError,
 )
 
 
@@ -106,6 +109,7 @@ class PostgresEventStore:
         self._pool: asyncpg.Pool | None = None
         self._listener: asyncpg.Connection | None = None
         self._waiters: set[asyncio.Event] = set()
+        self._listener_lock = asyncio.Lock()
 
     async def open(self) -> PostgresEventStore:
         settings = {"search_path": self.schema}
@@ -135,8 +139,18 @@ class PostgresEventStore:
 
     async def _with_connection(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
         async def run() -> T:
-            async with self.pool.acquire() as connection:
-                return await work(connection)
+            connection = await self.pool.acquire()
+            try:
+                result = await work(connection)
+            except BaseException:
+                with contextlib.suppress(Exception):  # never hide why the work failed
+                    await self.pool.release(connection)
+                raise
+            # The work is done (a transaction committed): a connection the server dropped since then
+            # must not turn that into a failure. The pool has terminated it and opens a new one.
+            with contextlib.suppress(*_TRANSIENT):
+                await self.pool.release(connection)
+            return result
 
         return await _transient(run())
 
@@ -218,13 +232,19 @@ class PostgresEventStore:
         return [stored_event(row) for row in rows]
 
     async def _ensure_listener(self) -> None:
-        if self._listener is not None and not self._listener.is_closed():
-            return
-        try:
-            self._listener = await asyncpg.connect(self.dsn)
-            await self._listener.add_listener(CHANNEL, self._on_notify)
-        except _TRANSIENT:
-            self._listener = None  # poll until the server is back
+        async with self._listener_lock:  # one listening connection, however many tasks wait at once
+            if self._listener is not None and not self._listener.is_closed():
+                return
+            self._listener = None
+            connection: asyncpg.Connection | None = None
+            try:
+                connection = await asyncpg.connect(self.dsn, timeout=5)
+                await connection.add_listener(CHANNEL, self._on_notify)
+            except (*_TRANSIENT, TimeoutError):
+                if connection is not None:
+                    connection.terminate()
+                return  # poll until the server is back
+            self._listener = connection
 
     def _on_notify(self, *_: Any) -> None:
         for waiter in self._waiters:

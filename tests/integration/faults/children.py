@@ -78,7 +78,7 @@ class Child:
                 self._stderr.close()
 
     def stderr(self, last: int = 40) -> str:
-        self._stderr.flush()
+        # The child writes to the file itself (an inherited descriptor): nothing is buffered here.
         text = self._stderr_path.read_text(errors="replace").splitlines()[-last:]
         return "\n--- stderr of the child (last lines) ---\n" + "\n".join(text) if text else ""
 

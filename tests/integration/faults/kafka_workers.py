@@ -48,7 +48,7 @@ async def stop_worker(running: Running) -> None:
 async def kafka_workers(count: int, consumer: str, schema: str, bootstrap: str,
                         prefix: str) -> AsyncIterator[list[Running]]:
     """`count` members of one consumer group, each with a store of its own (as separate hosts would)."""
-    stores: list[EventStore] = []
+    stores: list[PostgresEventStore] = []
     running: list[Running] = []
     try:
         for _ in range(count):
@@ -60,8 +60,8 @@ async def kafka_workers(count: int, consumer: str, schema: str, bootstrap: str,
     finally:
         for member in running:
             await stop_worker(member)
-        for store in stores:
-            await store.close()
+        for opened in stores:
+            await opened.close()
 
 
 async def group_caught_up(bootstrap: str, group: str, topic: str) -> bool:
