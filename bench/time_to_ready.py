@@ -91,7 +91,7 @@ class Berth:
     def __init__(self, home: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "BERTH_HOME": str(home), "BERTH_PORT": str(self.port)}
+        env = {**os.environ, "BERTH_HOME": str(home), "BERTH_PORT": str(self.port), "BERTH_SSH_PORT": str(free_port())}
         self.log = (home / "berth.log").open("w")
         self.process = subprocess.Popen([sys.executable, "-c", "from gateway.cli.main import main; main()", "up",
                                          "--json"], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=self.log,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from domain.image import events as image_events
 from domain.users import events as user_events
+from domain.users import ssh_keys as user_ssh_key_events
 from domain.workspace import events as workspace_events
 
-EVENT_MODULES = (workspace_events, image_events, user_events)
+EVENT_MODULES = (workspace_events, image_events, user_events, user_ssh_key_events)

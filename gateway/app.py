@@ -20,7 +20,7 @@ from gateway.openapi.operation import Endpoint, Operation, Reply
 from gateway.platform import Platform
 from gateway.problems import berth_error
 from gateway.proxy.app import WorkspaceProxy
-from gateway.routes import login, system, users, workspace_streams, workspaces
+from gateway.routes import login, ssh_keys, system, users, workspace_streams, workspaces
 
 
 def _version() -> str:
@@ -37,7 +37,7 @@ def api_endpoints(gateway: Gateway) -> list[Endpoint]:
         return JSONResponse(document)
 
     listed = [*system.endpoints(gateway), *login.endpoints(gateway), *users.endpoints(gateway),
-              *workspaces.endpoints(gateway), *workspace_streams.endpoints(gateway),
+              *workspaces.endpoints(gateway), *workspace_streams.endpoints(gateway), *ssh_keys.endpoints(gateway),
               Endpoint("/api/openapi.json", "GET", openapi, Operation(
                   "This document", "system", (Reply(200, "OpenAPI 3.1.", {"type": "object"}),), public=True))]
     document.update(openapi_document(listed, _version()))

@@ -25,6 +25,7 @@ class Settings(BaseModel):
     port: int = Field(default=8080, ge=1, le=65535)
     domain: str = "localhost"
     ide_port: int = Field(default=23000, ge=1, le=65535)
+    ssh_port: int = Field(default=2222, ge=1, le=65535)
     node: str = "local"
     supervisor_binary: Path | None = None
 

@@ -1,5 +1,7 @@
 """The users read model: one document per user (role, blocked, password hash, tokens without secrets) and an
-index from a token's SHA-256 to its user, so authentication is one lookup instead of a scan."""
+index from a token's SHA-256 to its user, so authentication is one lookup instead of a scan. SSH public keys
+live in the user document (`ssh_keys`, by key id): the SSH gateway knows whose keys to check (the workspace
+owner's), so it needs no index."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from collections.abc import Mapping, Sequence
 
 from domain.events import Recorded
 from domain.users import events as us
+from domain.users import ssh_keys as sk
 from infra.readmodel.contract import Doc, DocKey
 
 PROJECTION = "users"
@@ -20,7 +23,8 @@ def username_of(event: Recorded) -> str:
 
 class UsersProjection:
     name = PROJECTION
-    event_types = frozenset(cls.TYPE for cls in (us.UserCreated, us.UserBlocked, us.TokenIssued, us.TokenRevoked))
+    event_types = frozenset(cls.TYPE for cls in (us.UserCreated, us.UserBlocked, us.TokenIssued, us.TokenRevoked,
+                                                 sk.SshKeyAdded, sk.SshKeyRemoved))
 
     def keys(self, event: Recorded) -> Sequence[DocKey]:
         user = DocKey(USERS, username_of(event))
@@ -49,4 +53,17 @@ class UsersProjection:
             # The hash index entry stays: the user doc says the token is revoked, and is read on every use.
             revoked = {**doc["tokens"][payload.token_id], "revoked": True}
             return {key: {**doc, "tokens": {**doc["tokens"], payload.token_id: revoked}}}
+        if isinstance(payload, sk.SshKeyAdded):
+            added = {"key_id": payload.key_id, "name": payload.name, "public_key": payload.public_key,
+                     "fingerprint": payload.fingerprint, "created_at": at}
+            return {key: {**doc, "ssh_keys": {**ssh_keys_of(doc), payload.key_id: added}}}
+        if isinstance(payload, sk.SshKeyRemoved):
+            kept = {key_id: k for key_id, k in ssh_keys_of(doc).items() if key_id != payload.key_id}
+            return {key: {**doc, "ssh_keys": kept}}
         return {}
+
+
+def ssh_keys_of(user: Doc) -> dict[str, Doc]:
+    """The user's SSH keys by id (documents written before SSH keys existed have none)."""
+    keys: dict[str, Doc] = user.get("ssh_keys") or {}
+    return keys

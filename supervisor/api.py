@@ -6,6 +6,7 @@ GET  /_berth/lifecycle/<hook>/log?offset=N  the same for a devcontainer lifecycl
 GET  /_berth/ide/log?offset=N            the same for the IDE (code-server's output, all its restarts)
 POST /_berth/shutdown?grace=10           end all processes, answer with the final states
 CONNECT 127.0.0.1:<port>                 a TCP tunnel to a port inside the workspace
+POST /_berth/exec                        a command or shell, then framed stdio (see `supervisor.exec`)
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import hmac
 import logging
 import re
 
+from supervisor.exec import ExecService
 from supervisor.http import HttpError, Request, error_response, json_response, read_request, response
 from supervisor.logs import LogOffsetError, OutputLog
 from supervisor.ports import PortWatcher
@@ -38,6 +40,10 @@ class Api:
         self._ports = ports
         self._token = workspace.config.token
         self._connections: set[asyncio.Task[None]] = set()
+        # The launcher (and its reaper) run the workspace's processes; exec sessions join them, so the
+        # workspace's shutdown ends them too.
+        launcher = workspace._launcher
+        self._exec = ExecService(workspace, launcher, launcher._reaper)
 
     def status(self) -> dict[str, object]:
         workspace = self._workspace
@@ -88,6 +94,9 @@ class Api:
             self._authorize(request)
             if request.method == "CONNECT":
                 await self._tunnel(request, reader, writer)
+                return
+            if request.path == "/_berth/exec":
+                await self._exec.serve(request, reader, writer)
                 return
             answer = await self._route(request)
         except HttpError as error:

@@ -44,12 +44,14 @@ class RunningBerth:
     def __init__(self, home: Path) -> None:
         self.home = home
         self.port = free_port()
+        self.ssh_port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # The server's log goes to a file: a pipe nobody reads would fill up and block the server.
         self.log_path = home / f"berth-up-{self.port}.log"
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
-            [*BERTH, "up", "--json"], env=environment(home, BERTH_PORT=str(self.port)),
+            [*BERTH, "up", "--json"], env=environment(home, BERTH_PORT=str(self.port),
+                                                      BERTH_SSH_PORT=str(self.ssh_port)),
             stdout=subprocess.PIPE, stderr=self._log, text=True,
         )
         assert self.process.stdout is not None
