@@ -66,12 +66,12 @@ class ProjectionRunner:
                 decoded = await self._decode(stored)
                 if decoded is not None:
                     events.append(decoded)
-        keys = [key for event in events for key in self.projection.keys(event)]
+        keyed = [(event, self.projection.keys(event)) for event in events]
+        keys = [key for _, event_keys in keyed for key in event_keys]
         working: dict[DocKey, Doc | None] = dict.fromkeys(keys)
         working.update(await self._views.load(self.projection.name, keys))
-        for event in events:
-            own = {key: working[key] for key in self.projection.keys(event)}
-            working.update(self.projection.apply(event, own))
+        for event, event_keys in keyed:
+            working.update(self.projection.apply(event, {key: working[key] for key in event_keys}))
         new_position = page[-1].position
         try:
             await self._views.save(self.projection.name, working, position, new_position)

@@ -26,7 +26,11 @@ async def ready_batches(source: AsyncIterator[T], max_size: int) -> AsyncGenerat
         while True:
             if queue.empty():
                 item = asyncio.ensure_future(queue.get())
-                await asyncio.wait({item, reader}, return_when=asyncio.FIRST_COMPLETED)
+                try:
+                    await asyncio.wait({item, reader}, return_when=asyncio.FIRST_COMPLETED)
+                except asyncio.CancelledError:
+                    item.cancel()  # else the pending get outlives the relay ("Task was destroyed...")
+                    raise
                 if not item.done():
                     item.cancel()  # a cancelled get takes nothing from the queue
                     if not queue.empty():

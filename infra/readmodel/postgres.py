@@ -32,7 +32,7 @@ class PostgresReadModelStore:
 
     async def open(self) -> PostgresReadModelStore:
         self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=5,
-                                               server_settings={"search_path": self.schema})
+                                               server_settings={"search_path": self.schema}, reset=_keep_session)
         async with self._pool.acquire() as connection, connection.transaction():
             await connection.execute("SELECT pg_advisory_xact_lock(4243)")
             await connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
@@ -106,3 +106,9 @@ class PostgresReadModelStore:
         async with self.pool.acquire() as connection, connection.transaction():
             await connection.execute("DELETE FROM read_models WHERE projection = $1", projection)
             await connection.execute("DELETE FROM projection_checkpoints WHERE projection = $1", projection)
+
+
+async def _keep_session(_: asyncpg.Connection) -> None:
+    """asyncpg resets every connection it takes back (unlisten, close cursors, reset settings): a round
+    trip per use. These stores set nothing on a session but its search_path, which must stay, and asyncpg
+    still rolls back a transaction left open; so the reset is skipped."""

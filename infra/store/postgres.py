@@ -114,7 +114,7 @@ class PostgresEventStore:
     async def open(self) -> PostgresEventStore:
         settings = {"search_path": self.schema}
         self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=self._pool_size,
-                                               server_settings=settings)
+                                               server_settings=settings, reset=_keep_session)
         async with self._pool.acquire() as connection, connection.transaction():
             # Several processes may start at once: serialize the DDL.
             await connection.execute("SELECT pg_advisory_xact_lock(4242)")
@@ -323,3 +323,9 @@ class PostgresEventStore:
     async def remove_dead_letter(self, consumer: str, position: int) -> None:
         await self._with_connection(lambda c: c.execute(
             "DELETE FROM dead_letters WHERE consumer = $1 AND position = $2", consumer, position))
+
+
+async def _keep_session(_: asyncpg.Connection) -> None:
+    """asyncpg resets every connection it takes back (unlisten, close cursors, reset settings): a round
+    trip per use. These stores set nothing on a session but its search_path, which must stay, and asyncpg
+    still rolls back a transaction left open; so the reset is skipped."""

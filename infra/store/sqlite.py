@@ -12,24 +12,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from domain.envelope import Envelope, stream_type_of
 from domain.errors import Conflict, StreamConflict
 from infra.store.contract import AlreadyProcessed, follow
 from infra.store.records import Append, DeadLetter, NewEvent, StoredEvent, Tracking
-from infra.store.sql import (
-    DEAD_LETTER_COLUMNS,
-    EVENT_COLUMNS,
-    dead_letter,
-    insert_values,
-    same_events,
-    stored_event,
-)
+from infra.store.sql import DEAD_LETTER_COLUMNS, EVENT_COLUMNS, dead_letter, same_events, stored_event
 
 T = TypeVar("T")
 
@@ -168,23 +161,27 @@ class SqliteEventStore:
                 if same_events(already, events):
                     return already  # a retry of a committed append: report what is stored, add nothing
             raise StreamConflict(append.stream_id, append.expected_version, current)
-        rows = [
-            _sqlite_values(insert_values(event, append.stream_id, append.expected_version + offset))
-            for offset, event in enumerate(events, start=1)
-        ]
+        stream_type = stream_type_of(append.stream_id)
         try:
             first = db.execute("SELECT COALESCE(MAX(position), 0) + 1 FROM events").fetchone()[0]
+            stored = [
+                StoredEvent(Envelope(
+                    event_id=event.event_id, stream_id=append.stream_id, stream_type=stream_type,
+                    version=append.expected_version + offset, position=first + offset - 1, type=event.type,
+                    schema=event.schema, occurred_at=event.occurred_at, actor=event.actor,
+                    correlation_id=event.correlation_id, causation_id=event.causation_id,
+                ), event.payload)
+                for offset, event in enumerate(events, start=1)
+            ]
             db.executemany(
                 "INSERT INTO events (position, event_id, stream_id, stream_type, version, type, schema, "
                 "occurred_at, actor, correlation_id, causation_id, payload) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(first + index, *row) for index, row in enumerate(rows)],
+                [_row(e) for e in stored],
             )
         except sqlite3.IntegrityError as error:
             raise Conflict(f"an event id sent to {append.stream_id!r} is already stored: {error}") from None
-        return [
-            stored_event((first + index, *row), datetime.fromisoformat) for index, row in enumerate(rows)
-        ]
+        return stored
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -300,8 +297,9 @@ class SqliteEventStore:
         ))
 
 
-def _sqlite_values(values: tuple[Any, ...]) -> tuple[Any, ...]:
-    """UUIDs and datetimes as text, which is how SQLite stores them here."""
-    return tuple(
-        str(v) if isinstance(v, uuid.UUID) else v.isoformat() if isinstance(v, datetime) else v for v in values
-    )
+def _row(event: StoredEvent) -> tuple[Any, ...]:
+    """An event as SQLite stores it: UUIDs and times as text (the column order of EVENT_COLUMNS)."""
+    e = event.envelope
+    return (e.position, str(e.event_id), e.stream_id, e.stream_type, e.version, e.type, e.schema,
+            e.occurred_at.isoformat(), e.actor, str(e.correlation_id),
+            None if e.causation_id is None else str(e.causation_id), event.payload)
