@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up test setup engine services bench
+.PHONY: help up test setup engine services browser bench
 
 help:
 	@echo "make up    install what is missing and start Berth (embedded mode)"
@@ -24,10 +24,14 @@ services:
 	@scripts/services/postgres.sh start
 	@scripts/services/kafka.sh start
 
+# Debian's Chromium and Playwright, for the browser tests (never a browser download of Playwright's own).
+browser: setup
+	@scripts/install-browser.sh
+
 up: setup engine
 	@.venv/bin/berth up
 
-test: setup engine services
+test: setup engine services browser
 	@scripts/test.sh
 
 bench: setup engine services

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from domain.errors import BerthError
 from gateway.context import Gateway
+from gateway.dashboard import routes as dashboard
 from gateway.hosts import WorkspaceHosts
 from gateway.openapi.document import openapi_document
 from gateway.openapi.operation import Endpoint, Operation, Reply
@@ -36,7 +37,8 @@ def api_endpoints(gateway: Gateway) -> list[Endpoint]:
     async def openapi(_: Request) -> Response:
         return JSONResponse(document)
 
-    listed = [*system.endpoints(gateway), *login.endpoints(gateway), *users.endpoints(gateway),
+    listed = [*dashboard.endpoints(gateway),
+              *system.endpoints(gateway), *login.endpoints(gateway), *users.endpoints(gateway),
               *workspaces.endpoints(gateway), *workspace_streams.endpoints(gateway), *ssh_keys.endpoints(gateway),
               Endpoint("/api/openapi.json", "GET", openapi, Operation(
                   "This document", "system", (Reply(200, "OpenAPI 3.1.", {"type": "object"}),), public=True))]

@@ -6,7 +6,7 @@ import base64
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 
 from gateway.context import Gateway
 from gateway.openapi.operation import Endpoint, Operation, Param, Reply, problem_reply, ref
@@ -38,16 +38,7 @@ def endpoints(gw: Gateway) -> list[Endpoint]:
         page = await gw.store.read_all(after, limit)
         return JSONResponse({"events": [event_json(e) for e in page]})
 
-    async def index(_: Request) -> Response:
-        return HTMLResponse(
-            "<!doctype html><html><head><meta charset=utf-8><title>Berth</title></head><body>"
-            "<h1>Berth</h1><p>The control plane is running in "
-            f"{gw.platform.settings.mode.value} mode.</p><p><a href=\"/login\">Log in</a> · "
-            "<a href=\"/api/openapi.json\">API</a></p></body></html>"
-        )
-
     return [
-        Endpoint("/", "GET", index, None),
         Endpoint("/api/health", "GET", health, Operation(
             "Is the gateway up, and how far is the event log", "system",
             (Reply(200, "Up.", ref("Health")),), public=True)),

@@ -9,13 +9,12 @@ launched through `executable_path`. `launch()` gives every browser a fresh tempo
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from playwright.sync_api import Browser, Locator, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Playwright, Response, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -59,18 +58,26 @@ def launch(playwright: Playwright) -> Browser:
 
 
 def log_in(page: Page, gateway: str, *, token: str | None = None, username: str | None = None,
-           password: str | None = None, next_url: str | None = None) -> None:
-    """Fill in Berth's login page (`GET /login`) on `gateway` (e.g. http://localhost:<port>) and submit it."""
-    target = f"{gateway}/login" + (f"?next={next_url}" if next_url else "")
-    page.goto(target, wait_until="domcontentloaded", timeout=30_000)
+           password: str | None = None) -> Response | None:
+    """Opens Berth's login page on `gateway` (e.g. http://localhost:<port>) and logs in there."""
+    page.goto(f"{gateway}/login", wait_until="domcontentloaded", timeout=30_000)
+    return submit_login(page, token=token, username=username, password=password)
+
+
+def submit_login(page: Page, *, token: str | None = None, username: str | None = None,
+                 password: str | None = None) -> Response | None:
+    """Fills in the login page the browser shows (with a token, or a username and password) and submits it;
+    returns the response of the page the login sends the browser to (its `next`)."""
+    page.get_by_role("heading", name="Log in to Berth").wait_for(timeout=30_000)
     if token is not None:
         page.get_by_label("Token").fill(token)
     else:
-        assert username is not None and password is not None
+        assert username is not None and password is not None, "a token, or a username and password"
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(password)
-    with page.expect_navigation(timeout=30_000):
+    with page.expect_navigation(wait_until="domcontentloaded", timeout=30_000) as navigation:
         page.get_by_role("button", name="Log in").click()
+    return navigation.value
 
 
 def wait_for_workbench(page: Page, within: float = 90.0) -> Locator:
@@ -92,31 +99,47 @@ def explorer_names(page: Page, expected: set[str], within: float = 60.0) -> set[
     return names
 
 
-def open_terminal(page: Page, within: float = 60.0) -> Locator:
-    """Opens a new integrated terminal through the command palette (F1, "Terminal: Create New Terminal";
-    its keybinding differs between VS Code builds and browsers) and returns its xterm element."""
+def run_command(page: Page, label: str, within: float = 30.0) -> None:
+    """Runs a command of VS Code's command palette (F1) by its exact label, e.g. "Terminal: Create New Terminal"."""
     deadline = time.monotonic() + within
-    terminal = page.locator(".terminal-wrapper.active .xterm").first
     while True:
         page.keyboard.press("Escape")
         page.keyboard.press("F1")
         palette = page.locator(".quick-input-widget input.input")
+        rows = page.locator(".quick-input-list .monaco-list-row")
         try:
             palette.wait_for(state="visible", timeout=10_000)
-            palette.fill(">Terminal: Create New Terminal")
-            rows = page.locator(".quick-input-list .monaco-list-row")
+            palette.fill(f">{label}")
             rows.first.wait_for(state="visible", timeout=10_000)
-            # The rows carry their keybinding too ("…Terminal\nCtrl\n+…"): match the label's first line.
+            # A row shows its keybinding after the label ("…Terminal\nCtrl\n+…"): compare the first line.
             labels = [text.split("\n", 1)[0].strip() for text in rows.all_inner_texts()]
-            if "Terminal: Create New Terminal" not in labels:
-                raise PlaywrightTimeout(f"no 'Terminal: Create New Terminal' in the palette: {labels}")
-            rows.nth(labels.index("Terminal: Create New Terminal")).click(timeout=10_000)
-            trust_if_asked(page)
-            terminal.wait_for(state="visible", timeout=20_000)
-            return terminal
+            if label not in labels:
+                raise PlaywrightTimeout(f"no {label!r} in the command palette, which offers {labels}")
+            rows.nth(labels.index(label)).click(timeout=10_000)
+            return
         except PlaywrightTimeout:
             if time.monotonic() > deadline:
                 raise
+
+
+def open_terminal(page: Page, within: float = 60.0) -> Locator:
+    """Opens a new integrated terminal and returns its xterm element.
+
+    The terminal draws on a canvas, so its text is not in the DOM; VS Code's screen reader mode makes xterm
+    keep an accessibility tree of its lines, which is what `terminal_text` reads. The terminal is created from
+    the command palette: its keybinding (Ctrl+`, Ctrl+Shift+C) differs between VS Code builds and browsers."""
+    run_command(page, "Terminal: Create New Terminal")
+    trust_if_asked(page)
+    terminal = page.locator(".terminal-wrapper.active .xterm").first
+    terminal.wait_for(state="visible", timeout=within * 1000)
+    tree = page.locator(".terminal-wrapper.active .xterm-accessibility-tree")
+    try:
+        tree.wait_for(state="attached", timeout=3_000)
+    except PlaywrightTimeout:
+        # A toggle, and the mode is kept in the IDE's user settings: switched on only when it is off.
+        run_command(page, "Toggle Screen Reader Accessibility Mode")
+        tree.wait_for(state="attached", timeout=within * 1000)
+    return terminal
 
 
 def trust_if_asked(page: Page, within: float = 5.0) -> bool:
@@ -132,19 +155,30 @@ def trust_if_asked(page: Page, within: float = 5.0) -> bool:
 
 
 def terminal_text(page: Page) -> str:
-    """What the terminals show: xterm's accessibility tree when it has one, else its DOM rows."""
-    texts = page.locator(".xterm-accessibility-tree, .xterm-rows").all_inner_texts()
+    """What the active terminal shows, read from xterm's accessibility tree (see `open_terminal`)."""
+    texts = page.locator(".terminal-wrapper.active .xterm-accessibility-tree").all_inner_texts()
     return "\n".join(texts)
 
 
 def run_in_terminal(page: Page, terminal: Locator, command: str, expect: str, within: float = 60.0) -> str:
-    """Types `command` into the terminal and waits for `expect` to appear in what it shows."""
+    """Types `command` into the terminal and waits for a line that is exactly `expect` in what it shows."""
     deadline = time.monotonic() + within
-    # The shell may start a moment after the terminal opens; its prompt says it reads input.
-    while time.monotonic() < deadline and not re.search(r"[$#]\s*$", terminal_text(page).rstrip("\n ") + " "):
+    # The shell starts a moment after the terminal opens; its prompt says it reads input.
+    while time.monotonic() < deadline and not _prompt(terminal_text(page)):
         page.wait_for_timeout(200)
     terminal.click(timeout=10_000)
-    page.keyboard.type(command, delay=5)
+    # Keys typed while the terminal is still connecting can be lost: the command line must read back whole
+    # before it is run (Ctrl+U clears a partial one for another try).
+    while True:
+        page.keyboard.type(command, delay=10)
+        # A long command line wraps onto the next row of the terminal.
+        typed = _until(page, lambda: command in terminal_text(page).replace("\n", ""),
+                       min(5.0, max(deadline - time.monotonic(), 0.1)))
+        if typed:
+            break
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the terminal did not take {command!r}; it shows:\n{terminal_text(page)}")
+        page.keyboard.press("Control+U")
     page.keyboard.press("Enter")
     shown = ""
     while time.monotonic() < deadline:
@@ -153,3 +187,16 @@ def run_in_terminal(page: Page, terminal: Locator, command: str, expect: str, wi
             return shown
         page.wait_for_timeout(200)
     raise AssertionError(f"{expect!r} did not appear in the terminal within {within} s; it shows:\n{shown}")
+
+
+def _prompt(text: str) -> bool:
+    return any(line.rstrip().endswith(("$", "#")) for line in text.splitlines())
+
+
+def _until(page: Page, check: Callable[[], bool], within: float) -> bool:
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        page.wait_for_timeout(100)
+    return True

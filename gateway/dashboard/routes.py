@@ -1,0 +1,75 @@
+"""The dashboard's routes: the page at `/` (for a logged-in user; anyone else goes to the login page and is
+sent back afterwards), its static assets and its event stream. None is part of the API, so none carries an
+OpenAPI operation."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
+
+from gateway.context import Gateway
+from gateway.dashboard.assets import ASSET_PATH, asset
+from gateway.dashboard.page import CONTENT_SECURITY_POLICY, dashboard_page
+from gateway.dashboard.stream import user_workspace_events
+from gateway.openapi.operation import Endpoint
+from gateway.params import int_param
+
+SCRIPT, STYLESHEET = "dashboard.js", "dashboard.css"
+EVENTS_PATH = "/dashboard/events"
+"""Not part of the API (no OpenAPI operation): the page's own stream, see `gateway.dashboard.stream`."""
+
+
+def login_redirect(request: Request) -> Response:
+    wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(wanted, safe='/')}", status_code=303)
+
+
+def _resume_from(request: Request) -> int | None:
+    """`?after=`, else the `Last-Event-ID` a reconnecting EventSource sends, else None: from now on."""
+    if "after" in request.query_params:
+        return int_param(request, "after", 0, 0, 2**62)
+    last = request.headers.get("last-event-id", "")
+    return int(last) if last.isdigit() else None
+
+
+def endpoints(gw: Gateway) -> list[Endpoint]:
+    async def index(request: Request) -> Response:
+        if await gw.identity(request) is None:
+            return login_redirect(request)
+        script, stylesheet = asset(SCRIPT), asset(STYLESHEET)
+        assert script is not None and stylesheet is not None, "the dashboard's assets ship with the package"
+        # Never cached: whether the page or the login comes back depends on the session.
+        return HTMLResponse(dashboard_page(script, stylesheet), headers={
+            "Cache-Control": "no-store", "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+            "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"})
+
+    async def static(request: Request) -> Response:
+        found = asset(request.path_params["name"])
+        if found is None:
+            return PlainTextResponse("not found", status_code=404)
+        # Immutable only when asked for by its current hash; an old or missing `v` is revalidated.
+        cache = ("public, max-age=31536000, immutable" if request.query_params.get("v") == found.digest
+                 else "no-cache")
+        return Response(found.body, media_type=found.media_type, headers={
+            "Cache-Control": cache, "ETag": f'"{found.digest}"', "X-Content-Type-Options": "nosniff"})
+
+    async def events(request: Request) -> Response:
+        identity = await gw.require(request)
+        after = _resume_from(request)
+
+        async def counted() -> AsyncIterator[bytes]:
+            gw.live_streams += 1
+            try:
+                async for chunk in user_workspace_events(gw.store, gw.codec, gw.views, identity.username, after):
+                    yield chunk
+            finally:
+                gw.live_streams -= 1
+
+        return StreamingResponse(counted(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    return [Endpoint("/", "GET", index, None), Endpoint(ASSET_PATH, "GET", static, None),
+            Endpoint(EVENTS_PATH, "GET", events, None)]
