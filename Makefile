@@ -34,6 +34,8 @@ up: setup engine
 test: setup engine services browser
 	@scripts/test.sh
 
-bench: setup engine services
+bench: setup engine services browser
 	@.venv/bin/python bench/event_pipeline.py
 	@.venv/bin/python bench/image_cache.py
+	@.venv/bin/python bench/time_to_ready.py
+	@.venv/bin/python bench/ide_ready.py

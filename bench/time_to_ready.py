@@ -104,6 +104,7 @@ class Berth:
                 raise RuntimeError(f"berth up exited; see {home / 'berth.log'}")
             announced += line
         self.token = json.loads(announced)["token"]
+        self.domain = str(httpx.URL(json.loads(announced)["dashboard_url"]).host)
         self.http = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.token}"}, timeout=60)
         wait_until(lambda: answers(f"{self.url}/api/health"), 60)
 
@@ -134,7 +135,7 @@ class Berth:
 def measure_ready(berth: Berth, git: Git) -> float:
     started = time.monotonic()
     created = berth.http.post("/api/workspaces", json={"context_url": git.url}).json()
-    host = {"Host": f"8000-{created['id']}.ws.localhost:{berth.port}"}
+    host = {"Host": f"8000-{created['id']}.ws.{berth.domain}:{berth.port}"}
     wait_until(lambda: answers(f"{berth.url}/", host), 300)
     return time.monotonic() - started
 

@@ -23,7 +23,10 @@ class Settings(BaseModel):
     kafka_bootstrap: str = "127.0.0.1:19092"
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
-    domain: str = "localhost"
+    domain: str = "berth.localhost"
+    """Workspaces are `<id>.ws.<domain>`. Browsers resolve every `*.localhost` name to this machine, but they
+    keep a cookie set for plain `localhost` to that host alone; under `berth.localhost` the login cookie
+    reaches every workspace host, so the IDE opens without a second login."""
     ide_port: int = Field(default=23000, ge=1, le=65535)
     ssh_port: int = Field(default=2222, ge=1, le=65535)
     node: str = "local"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -23,8 +24,14 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def node_of(home: Path) -> str:
+    """A node name of this state directory's own: two Berths on one Docker engine with the same node name
+    would each remove the other's containers as unknown. The same home keeps its name across restarts."""
+    return "e2e-" + hashlib.sha256(str(home).encode()).hexdigest()[:12]
+
+
 def environment(home: Path, **extra: str) -> dict[str, str]:
-    return {**os.environ, "BERTH_HOME": str(home), "COLUMNS": "200", **extra}
+    return {**os.environ, "BERTH_HOME": str(home), "BERTH_NODE": node_of(home), "COLUMNS": "200", **extra}
 
 
 def berth(home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
@@ -51,7 +58,7 @@ class RunningBerth:
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [*BERTH, "up", "--json"], env=environment(home, BERTH_PORT=str(self.port),
-                                                      BERTH_SSH_PORT=str(self.ssh_port)),
+                                                      BERTH_SSH_PORT=str(self.ssh_port), BERTH_NODE=node_of(home)),
             stdout=subprocess.PIPE, stderr=self._log, text=True,
         )
         assert self.process.stdout is not None
@@ -63,6 +70,7 @@ class RunningBerth:
             first_line += line
         self.announced = json.loads(first_line)
         self.token: str = self.announced["token"]
+        self.domain = str(httpx.URL(self.announced["dashboard_url"]).host)
         deadline = time.monotonic() + 30
         while True:
             try:

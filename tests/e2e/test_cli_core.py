@@ -25,7 +25,7 @@ def test_up_serves_the_api_with_the_printed_token_and_stops_on_sigterm(tmp_path:
     running = RunningBerth(tmp_path)
     try:
         assert running.announced["mode"] == "embedded"
-        assert running.announced["dashboard_url"] == f"http://localhost:{running.port}/"
+        assert running.announced["dashboard_url"] == f"http://berth.localhost:{running.port}/"
         assert [e["type"] for e in running.get("/api/events").json()["events"]] == [
             "user.created", "user.token_issued"]
         assert running.get("/api/events", token="berth_wrong").status_code == 401

@@ -126,7 +126,7 @@ def test_create_watch_running_stop_and_delete_live(page: Page, platform: Running
     assert status.inner_text() == "running", f"failed: {row.locator('.reason').inner_text()}"
     assert row.locator(".status-cell").bounding_box() == cell, "the status cell moved or changed size"
     open_ide = row.get_by_role("link", name=f"Open IDE of {workspace_id}")
-    expect(open_ide).to_have_attribute("href", f"http://{workspace_id}.ws.localhost:{platform.port}/")
+    expect(open_ide).to_have_attribute("href", f"http://{workspace_id}.ws.{platform.domain}:{platform.port}/")
     shot(page, "running")
     page.set_viewport_size(PHONE)
     shot(page, "phone")

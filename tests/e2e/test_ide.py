@@ -1,6 +1,6 @@
 """Browser VS Code in a workspace, through Berth's proxy: `berth up` with this node's code-server install
 (scripts/install-code-server.sh), a real workspace container, and the IDE host
-`http://<wsid>.ws.localhost:<port>/` answering its owner only. (A browser drives it in a later test.)"""
+`http://<wsid>.ws.<domain>:<port>/` answering its owner only. (A browser drives it in a later test.)"""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def other_user_token(platform: RunningBerth) -> str:
 def ide(platform: RunningBerth, workspace_id: str, path: str = "/", token: str | None = None,
         within: float = 60.0) -> httpx.Response:
     """GET on the workspace's IDE host through Berth's proxy (waiting while the IDE is not up yet)."""
-    headers = {"Host": f"{workspace_id}.ws.localhost:{platform.port}"}
+    headers = {"Host": f"{workspace_id}.ws.{platform.domain}:{platform.port}"}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
     deadline = time.monotonic() + within

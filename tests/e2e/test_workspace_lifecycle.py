@@ -53,7 +53,7 @@ def cli(platform: RunningBerth, *args: str) -> Any:
 def through_proxy(platform: RunningBerth, workspace_id: str, port: int, path: str = "/",
                   token: str | None = None, within: float = 30.0) -> httpx.Response:
     """GET a workspace port through Berth's proxy (waiting for the port to listen)."""
-    headers = {"Host": f"{port}-{workspace_id}.ws.localhost:{platform.port}"}
+    headers = {"Host": f"{port}-{workspace_id}.ws.{platform.domain}:{platform.port}"}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
     deadline = time.monotonic() + within
