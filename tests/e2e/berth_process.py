@@ -10,10 +10,13 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.gitserver import BareRepo, GitDaemon, Seeded
 
 BERTH = [sys.executable, "-c", "from gateway.cli.main import main; main()"]
 
@@ -89,6 +92,12 @@ class RunningBerth:
         headers = {"Authorization": f"Bearer {token or self.token}"}
         return httpx.request(method, f"{self.url}{path}", headers=headers, timeout=30, **options)
 
+    def delete_workspaces_and_stop(self) -> str:
+        """What a test module leaves behind: no workspace (containers, volumes, backups), no process."""
+        for ws in self.get("/api/workspaces").json()["workspaces"]:
+            self.http("DELETE", f"/api/workspaces/{ws['id']}")
+        return self.stop()
+
     def stop(self) -> str:
         """SIGTERM, then the server's log. uvicorn shuts down gracefully and then re-raises the signal,
         so the exit status is the signal's; whether the shutdown was clean is in the log."""
@@ -104,3 +113,29 @@ class RunningBerth:
         log = self.log_path.read_text()
         assert code in (0, -signal.SIGTERM), log
         return log
+
+
+def cli(platform: RunningBerth, *args: str) -> Any:
+    """`berth workspace <args> --json` as the platform's admin; the parsed answer."""
+    done = berth(platform.home, "workspace", *args, "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout)
+
+
+def other_user_token(platform: RunningBerth) -> str:
+    """A token of a new, ordinary user (created by the admin, logged in with a password)."""
+    name = f"bob{uuid.uuid4().hex[:6]}"
+    assert platform.http("POST", "/api/users", json={"username": name, "role": "user",
+                                                     "password": "correct horse battery"}).status_code == 201
+    with httpx.Client(base_url=platform.url) as client:
+        assert client.post("/api/login", json={"username": name, "password": "correct horse battery"}).is_success
+        issued = client.post("/api/tokens", json={"name": "e2e"}, headers={"Origin": platform.url})
+        assert issued.status_code == 201, issued.text
+        return str(issued.json()["token"])
+
+
+def repository(seeded: Seeded, git: GitDaemon, files: dict[str, str | None]) -> str:
+    """A new repository with `files` on branch main, served by `git`; its clone URL."""
+    name = f"e2e/r-{uuid.uuid4().hex[:8]}"
+    BareRepo.create(seeded.root / f"{name}.git").commit("main", files)
+    return git.url(name)

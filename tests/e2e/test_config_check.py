@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.e2e.berth_process import berth
 from tests.gitserver import BareRepo, GitDaemon, Seeded
-
-
-@pytest.fixture(scope="module")
-def git(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitDaemon]:
-    with GitDaemon(seeded.root, tmp_path_factory.mktemp("git-daemon")) as daemon:
-        yield daemon
 
 
 def test_a_working_tree_with_both_files_uses_gitpod_yml_and_says_so(tmp_path: Path) -> None:

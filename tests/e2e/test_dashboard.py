@@ -30,21 +30,6 @@ PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBerth]:
-    running = RunningBerth(tmp_path_factory.mktemp("berth-home"))
-    yield running
-    for ws in running.get("/api/workspaces").json()["workspaces"]:
-        running.http("DELETE", f"/api/workspaces/{ws['id']}")
-    running.stop()
-
-
-@pytest.fixture(scope="module")
-def git(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitDaemon]:
-    with GitDaemon(seeded.root, tmp_path_factory.mktemp("git-daemon")) as daemon:
-        yield daemon
-
-
-@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with chromium() as launched:
         yield launched

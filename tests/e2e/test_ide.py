@@ -4,67 +4,20 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.berth_process import RunningBerth, berth
+from tests.e2e.berth_process import RunningBerth, cli, other_user_token
 from tests.gitserver import BareRepo, GitDaemon, Seeded
 
 # The first run installs code-server (minutes); later runs find it cached.
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(1200)]
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def ide_dir() -> Path:
-    installed = subprocess.run([str(REPO / "scripts" / "install-code-server.sh")], capture_output=True, text=True,
-                               timeout=1200, check=False)
-    assert installed.returncode == 0, installed.stderr[-4000:]
-    return Path(installed.stdout.strip().splitlines()[-1])
-
-
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory, ide_dir: Path) -> Iterator[RunningBerth]:
-    with pytest.MonkeyPatch.context() as patch:
-        # Named rather than found by the node agent: the same directory, without a second look-up.
-        patch.setenv("BERTH_IDE_DIR", str(ide_dir))
-        running = RunningBerth(tmp_path_factory.mktemp("berth-home"))
-    yield running
-    for ws in running.get("/api/workspaces").json()["workspaces"]:
-        running.http("DELETE", f"/api/workspaces/{ws['id']}")
-    running.stop()
-
-
-@pytest.fixture(scope="module")
-def git(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitDaemon]:
-    with GitDaemon(seeded.root, tmp_path_factory.mktemp("git-daemon")) as daemon:
-        yield daemon
-
-
-def cli(platform: RunningBerth, *args: str) -> Any:
-    done = berth(platform.home, "workspace", *args, "--json")
-    assert done.returncode == 0, done.stdout + done.stderr
-    return json.loads(done.stdout)
-
-
-def other_user_token(platform: RunningBerth) -> str:
-    name = f"eve{uuid.uuid4().hex[:6]}"
-    assert platform.http("POST", "/api/users", json={"username": name, "role": "user",
-                                                     "password": "correct horse battery"}).status_code == 201
-    with httpx.Client(base_url=platform.url) as client:
-        assert client.post("/api/login", json={"username": name, "password": "correct horse battery"}).is_success
-        issued = client.post("/api/tokens", json={"name": "e2e"}, headers={"Origin": platform.url})
-        assert issued.status_code == 201, issued.text
-        return str(issued.json()["token"])
 
 
 def ide(platform: RunningBerth, workspace_id: str, path: str = "/", token: str | None = None,

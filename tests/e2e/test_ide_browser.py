@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,35 +44,6 @@ ARTIFACTS = REPO / "artifacts"
 PASSWORD = "correct horse battery"
 DOMAIN = "berth.localhost"
 """Resolved to loopback by Chromium (as every *.localhost) and, unlike bare `localhost`, a cookie domain."""
-
-
-@pytest.fixture(scope="module")
-def ide_dir() -> Path:
-    installed = subprocess.run([str(REPO / "scripts" / "install-code-server.sh")], capture_output=True, text=True,
-                               timeout=1200, check=False)
-    assert installed.returncode == 0, installed.stderr[-4000:]
-    return Path(installed.stdout.strip().splitlines()[-1])
-
-
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory, ide_dir: Path) -> Iterator[RunningBerth]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("BERTH_IDE_DIR", str(ide_dir))
-        patch.setenv("BERTH_DOMAIN", DOMAIN)
-        # A node name of its own: another `berth up` on this Docker engine (the default node is `local`)
-        # reconciles the containers of its node and would remove this platform's workspace as unknown.
-        patch.setenv("BERTH_NODE", f"browser-{uuid.uuid4().hex[:8]}")
-        running = RunningBerth(tmp_path_factory.mktemp("berth-home"))
-    yield running
-    for ws in running.get("/api/workspaces").json()["workspaces"]:
-        running.http("DELETE", f"/api/workspaces/{ws['id']}")
-    running.stop()
-
-
-@pytest.fixture(scope="module")
-def git(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitDaemon]:
-    with GitDaemon(seeded.root, tmp_path_factory.mktemp("git-daemon")) as daemon:
-        yield daemon
 
 
 @pytest.fixture(scope="module")
@@ -146,9 +116,7 @@ def test_the_owner_codes_in_the_browser_and_another_user_gets_403(platform: Runn
 
 
 def test_a_login_on_the_default_domain_reaches_workspace_hosts(tmp_path: Path, browser: Browser) -> None:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("BERTH_NODE", f"browser-{uuid.uuid4().hex[:8]}")  # see `platform`
-        running = RunningBerth(tmp_path)  # the default domain
+    running = RunningBerth(tmp_path)  # the default domain
     try:
         context = browser.new_context()
         try:

@@ -19,15 +19,6 @@ pytestmark = pytest.mark.docker
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBerth]:
-    running = RunningBerth(tmp_path_factory.mktemp("berth-home"))
-    yield running
-    for ws in running.get("/api/workspaces").json()["workspaces"]:
-        running.http("DELETE", f"/api/workspaces/{ws['id']}")
-    running.stop()
-
-
-@pytest.fixture(scope="module")
 def workspace(platform: RunningBerth, seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with GitDaemon(seeded.root, tmp_path_factory.mktemp("git-daemon")) as git:
         name = f"ssh/r-{uuid.uuid4().hex[:8]}"

@@ -8,46 +8,18 @@ import json
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.berth_process import RunningBerth, berth
-from tests.gitserver import BareRepo, GitDaemon, Seeded
+from tests.e2e.berth_process import RunningBerth, berth, cli, other_user_token, repository
+from tests.gitserver import GitDaemon, Seeded
 
 pytestmark = pytest.mark.docker
 
 SERVE = "python3 -m http.server 8000"
-
-
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBerth]:
-    running = RunningBerth(tmp_path_factory.mktemp("berth-home"))
-    yield running
-    for ws in running.get("/api/workspaces").json()["workspaces"]:
-        running.http("DELETE", f"/api/workspaces/{ws['id']}")
-    running.stop()
-
-
-@pytest.fixture(scope="module")
-def git(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitDaemon]:
-    with GitDaemon(seeded.root, tmp_path_factory.mktemp("git-daemon")) as daemon:
-        yield daemon
-
-
-def repository(seeded: Seeded, git: GitDaemon, files: dict[str, str | None]) -> str:
-    name = f"e2e/r-{uuid.uuid4().hex[:8]}"
-    BareRepo.create(seeded.root / f"{name}.git").commit("main", files)
-    return git.url(name)
-
-
-def cli(platform: RunningBerth, *args: str) -> Any:
-    done = berth(platform.home, "workspace", *args, "--json")
-    assert done.returncode == 0, done.stdout + done.stderr
-    return json.loads(done.stdout)
 
 
 def through_proxy(platform: RunningBerth, workspace_id: str, port: int, path: str = "/",
@@ -70,17 +42,6 @@ def exec_in(workspace_id: str, command: str) -> str:
     assert container, f"no running container for {workspace_id}"
     return subprocess.run(["docker", "exec", "-u", "berth", container, "bash", "-c", command],
                           capture_output=True, text=True, check=True).stdout
-
-
-def other_user_token(platform: RunningBerth) -> str:
-    name = f"bob{uuid.uuid4().hex[:6]}"
-    assert platform.http("POST", "/api/users", json={"username": name, "role": "user",
-                                                     "password": "correct horse battery"}).status_code == 201
-    with httpx.Client(base_url=platform.url) as client:
-        assert client.post("/api/login", json={"username": name, "password": "correct horse battery"}).is_success
-        issued = client.post("/api/tokens", json={"name": "e2e"}, headers={"Origin": platform.url})
-        assert issued.status_code == 201, issued.text
-        return str(issued.json()["token"])
 
 
 def test_gitpod_repo_runs_tasks_serves_its_port_privately_and_keeps_work_across_restart(
