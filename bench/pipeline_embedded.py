@@ -15,9 +15,10 @@ from pipeline_workload import Workspace, event_count, singles, sqlite_rows
 from handlers.runtime.store_source import StoreEventSource
 from handlers.runtime.worker import Worker
 from infra.readmodel.sqlite import SqliteReadModelStore
+from infra.sqlite_thread import connect
 from infra.store.records import Append
 from infra.store.sql import EVENT_COLUMNS
-from infra.store.sqlite import SCHEMA, SqliteEventStore, connect
+from infra.store.sqlite import SCHEMA, SqliteEventStore
 from projections.runner import ProjectionRunner
 from projections.workspaces import COLLECTION, WorkspacesProjection
 from schemas.codec import EventCodec

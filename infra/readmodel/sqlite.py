@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
 from infra.readmodel.contract import CheckpointMoved, Doc, DocKey
-from infra.store.sqlite import connect
+from infra.sqlite_thread import SqliteThread, immediate
 
 T = TypeVar("T")
 
@@ -33,31 +31,21 @@ CREATE TABLE IF NOT EXISTS projection_checkpoints (
 class SqliteReadModelStore:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="berth-readmodel")
-        self._connection: sqlite3.Connection | None = None
+        self._sqlite = SqliteThread(path, SCHEMA, "berth-readmodel")
 
     async def open(self) -> SqliteReadModelStore:
-        def setup() -> None:
-            self._connection = connect(self.path)
-            self._connection.executescript(SCHEMA)
-
-        await self._run(setup)
+        await self._sqlite.open()
         return self
 
     async def close(self) -> None:
-        if self._connection is not None:
-            await self._run(self._connection.close)
-            self._connection = None
-        self._executor.shutdown(wait=True)
+        await self._sqlite.close()
 
     async def _run(self, function: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, function)
+        return await self._sqlite.run(function)
 
     @property
     def _db(self) -> sqlite3.Connection:
-        if self._connection is None:
-            raise RuntimeError("the SQLite read model store is not open")
-        return self._connection
+        return self._sqlite.db
 
     def _checkpoint(self, projection: str) -> int:
         row = self._db.execute("SELECT position FROM projection_checkpoints WHERE projection = ?",
@@ -90,8 +78,7 @@ class SqliteReadModelStore:
 
         def save() -> None:
             db = self._db
-            db.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate(db):
                 current = self._checkpoint(projection)
                 if current != expected_checkpoint:
                     raise CheckpointMoved(f"{projection} is at {current}, not {expected_checkpoint}")
@@ -101,10 +88,6 @@ class SqliteReadModelStore:
                                deletes)
                 db.execute("INSERT OR REPLACE INTO projection_checkpoints (projection, position) VALUES (?, ?)",
                            (projection, checkpoint))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
 
         await self._run(save)
 
@@ -126,13 +109,8 @@ class SqliteReadModelStore:
     async def reset(self, projection: str) -> None:
         def reset() -> None:
             db = self._db
-            db.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate(db):
                 db.execute("DELETE FROM read_models WHERE projection = ?", (projection,))
                 db.execute("DELETE FROM projection_checkpoints WHERE projection = ?", (projection,))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
 
         await self._run(reset)

@@ -13,13 +13,13 @@ import asyncio
 import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from domain.envelope import Envelope, stream_type_of
 from domain.errors import Conflict, StreamConflict
+from infra.sqlite_thread import SqliteThread, immediate
 from infra.store.contract import AlreadyProcessed, follow
 from infra.store.records import Append, DeadLetter, NewEvent, StoredEvent, Tracking
 from infra.store.sql import DEAD_LETTER_COLUMNS, EVENT_COLUMNS, dead_letter, same_events, stored_event
@@ -67,46 +67,26 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 _SELECT_EVENTS = f"SELECT {EVENT_COLUMNS} FROM events"
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """A connection tuned for an append-heavy log: WAL, NORMAL sync (durable across process crashes)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=NORMAL")
-    connection.execute("PRAGMA busy_timeout=10000")
-    return connection
-
-
 class SqliteEventStore:
     def __init__(self, path: Path, poll_interval: float = 0.25) -> None:
         self.path = path
         self._poll_interval = poll_interval
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="berth-sqlite")
-        self._connection: sqlite3.Connection | None = None
+        self._sqlite = SqliteThread(path, SCHEMA, "berth-sqlite")
         self._waiters: set[asyncio.Event] = set()
 
     async def open(self) -> SqliteEventStore:
-        def setup() -> None:
-            self._connection = connect(self.path)
-            self._connection.executescript(SCHEMA)
-
-        await self._run(setup)
+        await self._sqlite.open()
         return self
 
     async def close(self) -> None:
-        if self._connection is not None:
-            await self._run(self._connection.close)
-            self._connection = None
-        self._executor.shutdown(wait=True)
+        await self._sqlite.close()
 
     async def _run(self, function: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, function)
+        return await self._sqlite.run(function)
 
     @property
     def _db(self) -> sqlite3.Connection:
-        if self._connection is None:
-            raise RuntimeError("the SQLite event store is not open")
-        return self._connection
+        return self._sqlite.db
 
     def _notify(self) -> None:
         for waiter in self._waiters:
@@ -129,8 +109,7 @@ class SqliteEventStore:
         self, appends: Sequence[Append], tracking: Tracking | None, settles: Tracking | None
     ) -> list[StoredEvent]:
         db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(db):
             if tracking is not None:
                 try:
                     db.execute("INSERT INTO tracking (consumer, position) VALUES (?, ?)",
@@ -143,10 +122,6 @@ class SqliteEventStore:
             stored: list[StoredEvent] = []
             for append in appends:
                 stored.extend(self._append_one(append))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
         return stored
 
     def _append_one(self, append: Append) -> list[StoredEvent]:
@@ -247,8 +222,7 @@ class SqliteEventStore:
     async def save_checkpoint(self, consumer: str, position: int) -> None:
         def save() -> None:
             db = self._db
-            db.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate(db):
                 db.execute(
                     "INSERT INTO checkpoints (consumer, position) VALUES (?, ?) ON CONFLICT (consumer) "
                     "DO UPDATE SET position = MAX(position, excluded.position)",
@@ -256,18 +230,13 @@ class SqliteEventStore:
                 )
                 # Tracking rows at or below the checkpoint can no longer be needed to detect a redelivery.
                 db.execute("DELETE FROM tracking WHERE consumer = ? AND position <= ?", (consumer, position))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
 
         await self._run(save)
 
     async def park(self, letter: DeadLetter) -> None:
         def park() -> None:
             db = self._db
-            db.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate(db):
                 db.execute(
                     f"INSERT OR REPLACE INTO dead_letters ({DEAD_LETTER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (letter.consumer, letter.position, str(letter.event_id), letter.stream_id,
@@ -275,10 +244,6 @@ class SqliteEventStore:
                 )
                 db.execute("INSERT OR IGNORE INTO tracking (consumer, position) VALUES (?, ?)",
                            (letter.consumer, letter.position))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
 
         await self._run(park)
 
