@@ -82,7 +82,7 @@ class NodeAgentHandler:
         ref = InstanceRef(workspace_id, changed.instance_id)
         if changed.phase == Phase.SCHEDULED and state.phase in (Phase.SCHEDULED, Phase.CREATING, Phase.INITIALIZING):
             if changed.reason == f"node {self.node}":
-                await self._start(context, stream, ref, state.workspace_class, cause)
+                await self._start(context, stream, ref, state.workspace_class, state.ide, cause)
         elif changed.phase == Phase.STOPPING and state.phase is Phase.STOPPING:
             await self._stop(context, stream, ref, cause)
         elif changed.phase == Phase.FAILED:
@@ -92,7 +92,7 @@ class NodeAgentHandler:
     # -- start -------------------------------------------------------------------------------------
 
     async def _start(self, context: HandlerContext, stream: str, ref: InstanceRef, workspace_class: str,
-                     cause: Cause) -> None:
+                     ide: str, cause: Cause) -> None:
         facts = await facts_of(context, stream, ref.instance_id)
         if facts.image is None or facts.config is None or facts.context is None:
             await self._advance(context, stream, ref, Phase.FAILED, "scheduled before its image and config were "
@@ -101,10 +101,11 @@ class NodeAgentHandler:
         await self._advance(context, stream, ref, Phase.CREATING, f"creating the container on {self.node}", cause)
         await self._runtime.remove(ref)  # a container left by an interrupted earlier attempt (keeps the volume)
         config_file = self._state_dir / ref.workspace_id / ref.instance_id / "supervisor.json"
+        ide_dir = self._ide_dir_for(ide)
         try:
-            write_config(config_file, self._supervisor_config(ref, facts, "fresh"))
+            write_config(config_file, self._supervisor_config(ref, facts, "fresh", ide_dir))
             created = await self._runtime.create(InstanceSpec(ref, facts.image, self._binary, config_file,
-                                                              workspace_class=workspace_class, ide_dir=self._ide_dir))
+                                                              workspace_class=workspace_class, ide_dir=ide_dir))
             if not await self._advance(context, stream, ref, Phase.INITIALIZING, "filling /workspace", cause):
                 return
             git = GitSource(facts.context.clone_url, self._checkout(facts), commit=facts.context.commit)
@@ -113,7 +114,7 @@ class NodeAgentHandler:
                 instance_id=ref.instance_id, source=content.source.value, bytes=content.bytes,
                 seconds=content.seconds)], cause)
             fresh = content.source in (ContentSource.GIT, ContentSource.EMPTY)
-            write_config(config_file, self._supervisor_config(ref, facts, "fresh" if fresh else "restart"))
+            write_config(config_file, self._supervisor_config(ref, facts, "fresh" if fresh else "restart", ide_dir))
             started = await self._runtime.start(ref)
             await self._emit(context, stream, [ContainerCreated(
                 instance_id=ref.instance_id, node=self.node, container_id=started.container_id,
@@ -131,11 +132,15 @@ class NodeAgentHandler:
         assert facts.config is not None and facts.context is not None
         return facts.config.checkout_location or repository_name(facts.context.clone_url)
 
-    def _supervisor_config(self, ref: InstanceRef, facts: InstanceFacts,
-                           mode: Literal["fresh", "restart"]) -> dict[str, object]:
+    def _ide_dir_for(self, ide: str) -> Path | None:
+        """The IDE install to mount: none for a workspace whose owner chose no IDE (SSH only)."""
+        return None if ide == "none" else self._ide_dir
+
+    def _supervisor_config(self, ref: InstanceRef, facts: InstanceFacts, mode: Literal["fresh", "restart"],
+                           ide_dir: Path | None) -> dict[str, object]:
         assert facts.config is not None and facts.context is not None
         return supervisor_config(ref.workspace_id, ref.instance_id, facts.config, facts.context.clone_url, mode,
-                                 ide_port=self._ide_port if self._ide_dir is not None else None)
+                                 ide_port=self._ide_port if ide_dir is not None else None)
 
     # -- stop --------------------------------------------------------------------------------------
 

@@ -38,9 +38,28 @@ def _lifecycle(step: LifecycleCommand) -> dict[str, Any]:
             "command": {"kind": "parallel", "commands": {name: _single(c) for name, c in step.parallel.items()}}}
 
 
-def ide_section(ide_port: int | None) -> dict[str, Any] | None:
-    """code-server on `ide_port` (the port the gateway's IDE host proxies to); None = no IDE (SSH only)."""
-    return None if ide_port is None else {"kind": "code-server", "dir": IDE_DIR, "port": ide_port}
+def extension_entries(extensions: tuple[str, ...] | list[str], checkout_dir: str) -> list[str]:
+    """The config's VS Code extensions as the supervisor installs them: marketplace ids as they are, and
+    `.vsix` files in the repository (paths relative to the repository, like Gitpod's) as absolute paths.
+    A `.vsix` path outside the repository, or a URL, is passed as written: the supervisor reports it as not
+    installed, in the workspace's IDE log, rather than the node agent dropping it silently."""
+    entries: list[str] = []
+    for extension in extensions:
+        if extension.lower().endswith(".vsix") and "://" not in extension and not extension.startswith("/"):
+            resolved = posixpath.normpath(posixpath.join(checkout_dir, extension))
+            if resolved.startswith(checkout_dir.rstrip("/") + "/"):
+                entries.append(resolved)
+                continue
+        entries.append(extension)
+    return entries
+
+
+def ide_section(ide_port: int | None, extensions: list[str] | None = None) -> dict[str, Any] | None:
+    """code-server on `ide_port` (the port the gateway's IDE host proxies to), with the extensions to install
+    before it starts (see extension_entries); None = no IDE (SSH only)."""
+    if ide_port is None:
+        return None
+    return {"kind": "code-server", "dir": IDE_DIR, "port": ide_port, "extensions": list(extensions or [])}
 
 
 def supervisor_config(workspace_id: str, instance_id: str, config: WorkspaceConfig, clone_url: str,
@@ -60,7 +79,8 @@ def supervisor_config(workspace_id: str, instance_id: str, config: WorkspaceConf
         "lifecycle": [_lifecycle(step) for step in config.lifecycle],
         "start_mode": start_mode,
         "log_dir": f"{WORKSPACE_DIR}/.berth/logs",
-        "ide": ide_section(ide_port),
+        "ide": ide_section(ide_port, extension_entries(config.vscode_extensions,
+                                                       posixpath.join(WORKSPACE_DIR, checkout))),
     }
 
 

@@ -1,7 +1,7 @@
 """The users read model: one document per user (role, blocked, password hash, tokens without secrets) and an
 index from a token's SHA-256 to its user, so authentication is one lookup instead of a scan. SSH public keys
 live in the user document (`ssh_keys`, by key id): the SSH gateway knows whose keys to check (the workspace
-owner's), so it needs no index."""
+owner's), so it needs no index. Preferences are in the user document too (`preferences`)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def username_of(event: Recorded) -> str:
 class UsersProjection:
     name = PROJECTION
     event_types = frozenset(cls.TYPE for cls in (us.UserCreated, us.UserBlocked, us.TokenIssued, us.TokenRevoked,
-                                                 sk.SshKeyAdded, sk.SshKeyRemoved))
+                                                 sk.SshKeyAdded, sk.SshKeyRemoved, us.PreferencesChanged))
 
     def keys(self, event: Recorded) -> Sequence[DocKey]:
         user = DocKey(USERS, username_of(event))
@@ -60,6 +60,8 @@ class UsersProjection:
         if isinstance(payload, sk.SshKeyRemoved):
             kept = {key_id: k for key_id, k in ssh_keys_of(doc).items() if key_id != payload.key_id}
             return {key: {**doc, "ssh_keys": kept}}
+        if isinstance(payload, us.PreferencesChanged):
+            return {key: {**doc, "preferences": {"ide": payload.ide}}}
         return {}
 
 
@@ -67,3 +69,10 @@ def ssh_keys_of(user: Doc) -> dict[str, Doc]:
     """The user's SSH keys by id (documents written before SSH keys existed have none)."""
     keys: dict[str, Doc] = user.get("ssh_keys") or {}
     return keys
+
+
+def preferences_of(user: Doc) -> dict[str, object]:
+    """The user's preferences; None values mean no preference (documents written before preferences had none)."""
+    preferences: dict[str, object] = {"ide": None}
+    preferences.update(user.get("preferences") or {})
+    return preferences

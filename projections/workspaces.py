@@ -43,7 +43,7 @@ class WorkspacesProjection:
         if isinstance(payload, ws.WorkspaceCreated):
             doc = _instance_reset({
                 "id": payload.workspace_id, "owner": payload.owner, "context_url": payload.context_url,
-                "workspace_class": payload.workspace_class, "created_at": at, "commit": None,
+                "workspace_class": payload.workspace_class, "ide": payload.ide, "created_at": at, "commit": None,
                 "clone_url": None, "ref": None, "config_ports": [], "visibility": {}, "last_backup": None,
                 "backup_failed": None, "last_activity_at": at, "instance_started_at": None,
             }, "")

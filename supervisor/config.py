@@ -26,7 +26,8 @@ The file, with every field (only `workspace_id` and `instance_id` are required):
       "start_mode": "fresh",              # "fresh" (new content: init runs) or "restart" (from a backup)
       "log_dir": "/workspace/.berth/logs",# absolute; task and lifecycle output files
       "token": null,                      # when a string, every request must carry `Authorization: Bearer <token>`
-      "ide": {"kind": "code-server", "dir": "/.berth/ide", "port": 23000}  # null = no IDE (SSH only)
+      "ide": {"kind": "code-server", "dir": "/.berth/ide", "port": 23000,  # null = no IDE (SSH only)
+              "extensions": ["/workspace/repo/tools/x.vsix", "ms-python.python"]}  # installed before it starts
     }
 """
 
@@ -118,6 +119,9 @@ class IdeConfig:
     kind: IdeKind = "code-server"
     dir: str = DEFAULT_IDE_DIR
     port: int = DEFAULT_IDE_PORT
+    extensions: tuple[str, ...] = ()
+    """VS Code extensions to install before code-server starts: absolute paths of `.vsix` files, or marketplace
+    ids (`publisher.name`); what cannot be installed is reported in the IDE's log (supervisor/ide.py)."""
 
 
 @dataclass(frozen=True)
@@ -193,8 +197,12 @@ def _ide(item: _Obj | None) -> IdeConfig | None:
         kind=cast(IdeKind, item.choice("kind", ("code-server",), "code-server")),
         dir=item.absolute_path("dir", DEFAULT_IDE_DIR),
         port=item.port("port", DEFAULT_IDE_PORT),
+        extensions=item.optional_strings("extensions"),
     )
     item.reject_unknown()
+    for index, extension in enumerate(ide.extensions):
+        if not extension.strip():
+            raise ConfigError(f"{item.at('extensions')}[{index}]", "is empty")
     return ide
 
 
@@ -350,6 +358,10 @@ class _Obj:
             if not isinstance(item, str) or "\0" in item:
                 raise ConfigError(f"{self.at(key)}[{index}]", f"must be a string without NUL, got {_kind(item)}")
         return tuple(value)
+
+    def optional_strings(self, key: str) -> tuple[str, ...]:
+        """A list of strings; missing or null is an empty one."""
+        return () if self._get(key) is None else self.strings(key)
 
     def obj(self, key: str) -> _Obj:
         value = self._get(key)

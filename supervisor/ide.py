@@ -10,7 +10,14 @@ through, and it reaches the port only through the supervisor's CONNECT tunnel. I
 extensions live under /workspace/.berth/ide, so settings and installed extensions are in the
 workspace's backup and survive a restart; its IPC socket lives in /tmp, outside the backup.
 
-States: pending (waiting for the `before` steps) → starting → ready (GET /healthz answers 200) →
+Extensions (the config's `ide.extensions`) are installed before code-server first starts, with code-server's
+own `--install-extension` into the same extensions directory: `.vsix` files from the repository, and
+marketplace ids (`publisher.name`), which need the internet: each is tried once with a short timeout, and
+when the marketplace does not answer the remaining ids are not tried. What was not installed, and why, is
+written to the IDE's log and the supervisor's; the IDE starts either way.
+
+States: pending (waiting for the `before` steps, then installing extensions) → starting → ready (GET /healthz
+answers 200) →
 restarting (the process ended; started again after a backoff) → starting → ... ; failed when it
 cannot start at all or ended MAX_EARLY_EXITS times in a row before answering; stopped by the shutdown.
 """
@@ -19,17 +26,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import posixpath
+import re
+import signal
 import time
+import zipfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from supervisor.config import IdeConfig
 from supervisor.logs import OutputLog
-from supervisor.processes import Launcher
+from supervisor.processes import Launcher, signal_group
 from supervisor.users import Identity, chown_to
 
 log = logging.getLogger("ide")
@@ -46,6 +57,15 @@ MAX_EARLY_EXITS = 5
 """Exits in a row before the IDE ever answered: then it is broken, not unlucky, and reported failed."""
 DATA_DIR = ".berth/ide"
 """Below the workspace directory: user data and extensions, kept by the backup."""
+VSIX_TIMEOUT = 120.0
+"""Seconds for installing one local .vsix (no network: it only unpacks)."""
+MARKETPLACE_TIMEOUT = 15.0
+"""Seconds for one marketplace id: a workspace without internet must not wait long for its IDE."""
+EXTENSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*\.[A-Za-z0-9][A-Za-z0-9-]*(@[0-9A-Za-z.+-]+)?$")
+"""A marketplace id, `publisher.name`, optionally `@version`."""
+_NETWORK_TROUBLE = re.compile(
+    r"ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|getaddrinfo|"
+    r"network|timed out|timeout|offline|fetch failed", re.IGNORECASE)
 # Variables code-server reads that would override the command line (PORT moves the listener) or
 # turn authentication back on; a workspace's own env may well set PORT for its dev server.
 _OVERRIDES = ("PORT", "PASSWORD", "HASHED_PASSWORD", "CODE_SERVER_CONFIG")
@@ -81,6 +101,102 @@ def command(config: IdeConfig, workspace_dir: str, folder: str) -> list[str]:
     ]
 
 
+def data_dir(workspace_dir: str) -> str:
+    return posixpath.join(workspace_dir, DATA_DIR)
+
+
+def install_command(config: IdeConfig, workspace_dir: str, extension: str) -> list[str]:
+    """code-server installing one extension (a .vsix path or a marketplace id) where `command`'s code-server
+    looks for extensions (pure: unit-tested)."""
+    data = data_dir(workspace_dir)
+    return [
+        node_binary(config.dir),
+        entry_script(config.dir),
+        "--user-data-dir",
+        posixpath.join(data, "user-data"),
+        "--extensions-dir",
+        posixpath.join(data, "extensions"),
+        "--install-extension",
+        extension,
+    ]
+
+
+@dataclass(frozen=True)
+class VsixManifest:
+    publisher: str
+    name: str
+    version: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.publisher}.{self.name}"
+
+    @property
+    def directory(self) -> str:
+        """The folder code-server unpacks it to in the extensions directory."""
+        return f"{self.id}-{self.version}".lower()
+
+
+def vsix_manifest(path: str) -> VsixManifest:
+    """The extension a .vsix holds (its extension/package.json). ValueError when it is not a readable .vsix."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            manifest = json.loads(archive.read("extension/package.json"))
+    except KeyError:
+        raise ValueError("not a .vsix: it has no extension/package.json") from None
+    except (OSError, zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"not a readable .vsix: {error}") from None
+    fields = [manifest.get(key) if isinstance(manifest, dict) else None for key in ("publisher", "name", "version")]
+    if not all(isinstance(value, str) and value for value in fields):
+        raise ValueError("not a .vsix: its extension/package.json lacks publisher, name or version")
+    publisher, name, version = (str(value) for value in fields)
+    return VsixManifest(publisher, name, version)
+
+
+def installed_extensions(extensions_dir: str) -> set[str]:
+    """The folders in the extensions directory, lowercased (`publisher.name-version`)."""
+    try:
+        return {entry.lower() for entry in os.listdir(extensions_dir)}
+    except OSError:
+        return set()
+
+
+def marketplace_installed(extension: str, present: set[str]) -> bool:
+    wanted = extension.lower()
+    if "@" in wanted:
+        ident, version = wanted.split("@", 1)
+        return f"{ident}-{version}" in present
+    return any(entry.startswith(wanted + "-") and entry[len(wanted) + 1 : len(wanted) + 2].isdigit()
+               for entry in present)
+
+
+@dataclass
+class ExtensionOutcome:
+    extension: str
+    installed: bool
+    detail: str
+    """`installed`, `already installed`, or why it was not installed."""
+
+    def as_json(self) -> dict[str, object]:
+        return {"extension": self.extension, "installed": self.installed, "detail": self.detail}
+
+
+def _local_vsix(path: str) -> VsixManifest | str:
+    """The manifest of the .vsix at `path`, or why it cannot be installed."""
+    if not os.path.isfile(path):
+        return "no such .vsix file in the repository"
+    try:
+        return vsix_manifest(path)
+    except ValueError as error:
+        return str(error)
+
+
+def _last_line(output: bytes) -> str:
+    lines = [line.strip() for line in output.decode(errors="replace").replace("\r", "\n").splitlines()]
+    shown = [line for line in lines if line]
+    return shown[-1][:300] if shown else "no output"
+
+
 def ide_env(env: Mapping[str, str]) -> dict[str, str]:
     return {name: value for name, value in env.items() if name not in _OVERRIDES}
 
@@ -102,6 +218,8 @@ class IdeStatus:
     error: str | None = None
     ready_in: float | None = None
     """Seconds from the latest start of the process to its first answer."""
+    extensions: list[ExtensionOutcome] = field(default_factory=list)
+    """What became of each configured extension (filled in before the first start)."""
 
     @property
     def ready(self) -> bool:
@@ -117,6 +235,7 @@ class IdeStatus:
             "last_exit_code": self.last_exit_code,
             "error": self.error,
             "ready_in": self.ready_in,
+            "extensions": [outcome.as_json() for outcome in self.extensions],
         }
 
 
@@ -178,6 +297,7 @@ class IdeService:
         wait: float | None = None
         try:
             self._make_data_dirs()
+            await self._install_extensions()
             while not self._stop.is_set():
                 began = time.monotonic()
                 answered = await self._run_once()
@@ -243,6 +363,100 @@ class IdeService:
         for path in paths:
             if not os.path.isfile(path):
                 raise _CannotStart(f"no {path}: is the IDE mounted at {self.config.dir}?")
+
+    # -- extensions ------------------------------------------------------------------------------
+
+    async def _install_extensions(self) -> None:
+        """Install the configured extensions, one by one; none of them can keep the IDE from starting."""
+        if not self.config.extensions:
+            return
+        self._check_installed([node_binary(self.config.dir), entry_script(self.config.dir)])
+        unreachable: str | None = None
+        for extension in self.config.extensions:
+            if self._stop.is_set():
+                return
+            outcome, trouble = await self._install_one(extension, unreachable)
+            unreachable = unreachable or trouble
+            self.status.extensions.append(outcome)
+            self._on_change(self.status)
+            if outcome.installed:
+                log.info("extension %s: %s", extension, outcome.detail)
+                self.output.append(f"berth: extension {extension}: {outcome.detail}\n".encode())
+            else:
+                log.warning("extension %s not installed: %s", extension, outcome.detail)
+                self.output.append(f"berth: extension {extension} NOT installed: {outcome.detail}\n".encode())
+        missing = [o.extension for o in self.status.extensions if not o.installed]
+        if missing:
+            summary = (f"{len(missing)} of {len(self.config.extensions)} extensions were not installed "
+                       f"({', '.join(missing)}); the IDE starts without them")
+            log.warning("%s", summary)
+            self.output.append(f"berth: {summary}\n".encode())
+
+    async def _install_one(self, extension: str, unreachable: str | None) -> tuple[ExtensionOutcome, str | None]:
+        """The outcome, and (for a marketplace id that failed for want of a network) why the marketplace is
+        unreachable, so the remaining ids are not tried."""
+        extensions_dir = posixpath.join(data_dir(self._workspace_dir), "extensions")
+        if extension.lower().endswith(".vsix"):
+            if "://" in extension:
+                return ExtensionOutcome(extension, False, "a .vsix URL: Berth installs .vsix files from the "
+                                        "repository only; commit the file and give its path"), None
+            if not posixpath.isabs(extension) or not extension.startswith(self._workspace_dir.rstrip("/") + "/"):
+                return ExtensionOutcome(extension, False, "not a path inside the repository"), None
+            manifest = _local_vsix(extension)
+            if isinstance(manifest, str):
+                return ExtensionOutcome(extension, False, manifest), None
+            if manifest.directory in installed_extensions(extensions_dir):
+                return ExtensionOutcome(extension, True, f"already installed ({manifest.id} {manifest.version})"), None
+            ok, detail = await self._run_install(extension, VSIX_TIMEOUT)
+            if ok:
+                return ExtensionOutcome(extension, True, f"installed ({manifest.id} {manifest.version})"), None
+            return ExtensionOutcome(extension, False, f"code-server could not install it: {detail}"), None
+        if EXTENSION_ID.fullmatch(extension) is None:
+            return ExtensionOutcome(extension, False, "neither a marketplace id (publisher.name) nor the path of a "
+                                    ".vsix file in the repository"), None
+        if marketplace_installed(extension, installed_extensions(extensions_dir)):
+            return ExtensionOutcome(extension, True, "already installed"), None
+        if unreachable is not None:
+            return ExtensionOutcome(extension, False, f"not tried: the extension marketplace is unreachable from "
+                                    f"this workspace ({unreachable})"), None
+        ok, detail = await self._run_install(extension, MARKETPLACE_TIMEOUT)
+        if ok:
+            return ExtensionOutcome(extension, True, "installed from the marketplace"), None
+        if _NETWORK_TROUBLE.search(detail):
+            return ExtensionOutcome(extension, False, f"the extension marketplace is unreachable from this "
+                                    f"workspace ({detail})"), detail
+        return ExtensionOutcome(extension, False, f"the marketplace did not provide it: {detail}"), None
+
+    async def _run_install(self, extension: str, within: float) -> tuple[bool, str]:
+        """code-server --install-extension as the workspace user; (succeeded, the reason when not)."""
+        argv = install_command(self.config, self._workspace_dir, extension)
+        captured = bytearray()
+
+        def sink(data: bytes) -> None:
+            captured.extend(data)
+            self.output.append(data)
+
+        try:
+            child = self._launcher.spawn(argv, env=self._env, cwd=self._workspace_dir, sink=sink)
+        except OSError as error:
+            return False, f"cannot start code-server: {error}"
+        try:
+            async with asyncio.timeout(within):
+                code = await asyncio.shield(child.exited)
+        except TimeoutError:
+            signal_group(child.pid, signal.SIGKILL)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(5):
+                    await asyncio.shield(child.exited)
+            return False, f"timed out after {within:g} s"
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(0.5):
+                await asyncio.shield(child.output_closed)
+        text = captured.decode(errors="replace")
+        # code-server exits 0 even when an installation failed; it says so in its output.
+        if code == 0 and ("successfully installed" in text or "already installed" in text):
+            return True, ""
+        return False, _last_line(bytes(captured)) + ("" if code == 0 else f" (exit {code})")
 
     def _make_data_dirs(self) -> None:
         """/workspace/.berth/ide/{user-data,extensions}, owned by the user (the supervisor may be root)."""

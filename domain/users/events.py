@@ -36,3 +36,11 @@ class TokenIssued(DomainEvent):
 class TokenRevoked(DomainEvent):
     TYPE: ClassVar[str] = "user.token_revoked"
     token_id: str
+
+
+class PreferencesChanged(DomainEvent):
+    """The user's preferences, all of them, after the change (None: no preference, Berth's default applies).
+    `ide` is what the user's new workspaces open in when the request does not say (domain.workspace.decider.IDES)."""
+
+    TYPE: ClassVar[str] = "user.preferences_changed"
+    ide: str | None = None

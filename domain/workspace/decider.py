@@ -16,6 +16,16 @@ from domain.workspace.events import (
 from domain.workspace.ids import is_workspace_id
 from domain.workspace.phases import Phase, allowed_next, is_active
 
+IDES = ("vscode", "none")
+"""What a workspace opens in: browser VS Code (code-server), or no IDE at all (SSH only)."""
+DEFAULT_IDE = "vscode"
+
+
+def check_ide(value: object, field: str = "ide") -> str:
+    if value not in IDES:
+        raise InvalidInput(f"ide must be one of {', '.join(IDES)}, got {value!r}", field=field)
+    return str(value)
+
 
 @dataclass(frozen=True, slots=True)
 class WorkspaceState:
@@ -23,6 +33,7 @@ class WorkspaceState:
     owner: str | None = None
     context_url: str | None = None
     workspace_class: str = "default"
+    ide: str = DEFAULT_IDE
     instance_id: str | None = None
     phase: Phase | None = None
     deleted: bool = False
@@ -38,6 +49,7 @@ class CreateWorkspace:
     owner: str
     context_url: str
     workspace_class: str = "default"
+    ide: str = DEFAULT_IDE
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +82,14 @@ class WorkspaceDecider:
                 raise Conflict(f"workspace {state.workspace_id!r} already exists")
             if not is_workspace_id(command.workspace_id):
                 raise InvalidInput(f"{command.workspace_id!r} is not a DNS label", field="workspace_id")
+            check_ide(command.ide)
             return [
                 WorkspaceCreated(
                     workspace_id=command.workspace_id,
                     owner=command.owner,
                     context_url=command.context_url,
                     workspace_class=command.workspace_class,
+                    ide=command.ide,
                 )
             ]
         if not state.exists:
@@ -97,7 +111,8 @@ class WorkspaceDecider:
     def evolve(self, state: WorkspaceState, event: DomainEvent) -> WorkspaceState:
         if isinstance(event, WorkspaceCreated):
             return replace(state, workspace_id=event.workspace_id, owner=event.owner,
-                           context_url=event.context_url, workspace_class=event.workspace_class)
+                           context_url=event.context_url, workspace_class=event.workspace_class,
+                           ide=event.ide)
         if isinstance(event, InstanceRequested):
             return replace(state, instance_id=event.instance_id, phase=Phase.PENDING)
         if isinstance(event, InstancePhaseChanged):

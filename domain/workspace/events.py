@@ -13,6 +13,8 @@ class WorkspaceCreated(DomainEvent):
     owner: str
     context_url: str
     workspace_class: str = "default"
+    ide: str = "vscode"
+    """What the workspace opens in: `vscode` (browser VS Code) or `none` (SSH only). Since schema v3."""
 
 
 class InstanceRequested(DomainEvent):

@@ -25,6 +25,7 @@ COMPONENTS: dict[str, Schema] = {
         "properties": {
             "id": {"type": "string", "pattern": "^[a-z](?:[a-z0-9-]{0,46}[a-z0-9])?$"},
             "owner": {"type": "string"}, "context_url": {"type": "string"}, "workspace_class": {"type": "string"},
+            "ide": {"enum": ["vscode", "none"]},
             "instance_id": _NULLABLE_STRING,
             "phase": {"enum": ["pending", "preparing", "scheduled", "creating", "initializing", "running",
                                "stopping", "stopped", "failed", None]},
@@ -43,7 +44,10 @@ COMPONENTS: dict[str, Schema] = {
     "CreateWorkspace": {
         "type": "object", "required": ["context_url"], "additionalProperties": False,
         "properties": {"context_url": {"type": "string", "examples": ["https://github.com/gitpod-io/empty"]},
-                       "workspace_class": {"type": "string", "default": "default"}},
+                       "workspace_class": {"type": "string", "default": "default"},
+                       "ide": {"enum": ["vscode", "none"],
+                               "description": "Browser VS Code, or none (SSH only); default: the user's preference, "
+                                              "else vscode"}},
     },
     "Deleted": {"type": "object", "required": ["id", "deleted"],
                 "properties": {"id": {"type": "string"}, "deleted": {"const": True},

@@ -1,4 +1,4 @@
-"""Users and tokens: who am I, my tokens, and (admins) the accounts."""
+"""Users and tokens: who am I, my preferences, my tokens, and (admins) the accounts."""
 
 from __future__ import annotations
 
@@ -14,19 +14,29 @@ from domain.errors import NotFound
 from domain.users.decider import BlockUser, CreateUser, RevokeToken, UserDecider
 from domain.users.names import Role, check_role, check_username, user_stream
 from domain.users.passwords import check_password, hash_password
-from gateway.aggregates import execute
+from domain.users.preferences import PreferencesDecider, SetPreferences
+from domain.workspace.decider import IDES, check_ide
+from gateway.aggregates import execute, load
 from gateway.auth.tokens import issue_token
 from gateway.bodies import object_body, only_fields, required_string, string_field
 from gateway.context import Gateway
 from gateway.openapi.operation import Endpoint, Operation, Reply, problem_reply, ref
 from infra.readmodel.contract import Doc
-from projections.users import PROJECTION, USERS
+from projections.users import PROJECTION, USERS, preferences_of
 
 
 def user_view(doc: Doc) -> dict[str, Any]:
     """Never the password hash."""
     return {"username": doc["username"], "role": doc["role"], "blocked": doc["blocked"],
-            "blocked_reason": doc.get("blocked_reason"), "created_at": doc.get("created_at")}
+            "blocked_reason": doc.get("blocked_reason"), "created_at": doc.get("created_at"),
+            "preferences": preferences_of(doc)}
+
+
+_PREFERENCES: dict[str, Any] = {
+    "type": "object", "additionalProperties": False,
+    "properties": {"ide": {"enum": [*IDES, None], "default": None,
+                           "description": "The IDE your new workspaces open in when the request names none "
+                                          "(null: no preference, vscode)."}}}
 
 
 def tokens_view(doc: Doc) -> list[dict[str, Any]]:
@@ -39,6 +49,24 @@ def endpoints(gw: Gateway) -> list[Endpoint]:
         user = await gw.authenticator.user(identity.username)
         assert user is not None  # an identity comes from an existing user
         return JSONResponse(user_view(user))
+
+    async def get_preferences(request: Request) -> Response:
+        identity = await gw.require(request)
+        # The stream, not the read model: what a PUT a moment ago set is what this shows.
+        loaded = await load(gw.store, gw.codec, user_stream(identity.username), PreferencesDecider())
+        return JSONResponse({"ide": loaded.current.state.ide})
+
+    async def set_preferences(request: Request) -> Response:
+        identity = await gw.require(request)
+        body = await object_body(request)
+        only_fields(body, "ide")
+        ide = body.get("ide")
+        executed = await execute(gw.store, gw.codec, user_stream(identity.username), PreferencesDecider(),
+                                 SetPreferences(None if ide is None else check_ide(ide)), Cause(identity.username))
+        state = executed.before.current.state
+        for event in executed.appended:
+            state = PreferencesDecider().evolve(state, event.payload)
+        return JSONResponse({"ide": state.ide})
 
     async def list_users(request: Request) -> Response:
         await gw.require_admin(request)
@@ -104,6 +132,12 @@ def endpoints(gw: Gateway) -> list[Endpoint]:
     return [
         Endpoint("/api/me", "GET", me, Operation("The user the request is authenticated as", "users",
                                                  (Reply(200, "The user.", ref("User")),))),
+        Endpoint("/api/me/preferences", "GET", get_preferences, Operation(
+            "My preferences", "users", (Reply(200, "The preferences (null: none, Berth's default).", _PREFERENCES),))),
+        Endpoint("/api/me/preferences", "PUT", set_preferences, Operation(
+            "Replace my preferences (a field left out is no preference)", "users",
+            (Reply(200, "The preferences now.", _PREFERENCES), problem_reply(422, "A bad field (named in `field`).")),
+            body=_PREFERENCES)),
         Endpoint("/api/users", "GET", list_users, Operation("Every user (admins)", "users",
                                                             (Reply(200, "The users.", ref("UserList")), admin_only))),
         Endpoint("/api/users", "POST", create_user, Operation(

@@ -7,6 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from domain.workspace.decider import DEFAULT_IDE, check_ide
 from gateway.auth.identity import Identity
 from gateway.bodies import object_body, only_fields, required_string, string_field
 from gateway.context import Gateway
@@ -22,14 +23,17 @@ def endpoints(gw: Gateway) -> list[Endpoint]:
     service = WorkspaceService(gw.store, gw.codec, gw.views)
 
     def view(doc: Doc, identity: Identity) -> dict[str, Any]:
-        return workspace_view(doc, Urls(gw.domain, gw.public_port, gw.ide_port), internals=identity.is_admin)
+        shown = workspace_view(doc, Urls(gw.domain, gw.public_port, gw.ide_port), internals=identity.is_admin)
+        return {**shown, "ide": doc.get("ide") or DEFAULT_IDE}  # documents from before the IDE choice: vscode
 
     async def create_workspace(request: Request) -> Response:
         identity = await gw.require(request)
         body = await object_body(request)
-        only_fields(body, "context_url", "workspace_class")
+        only_fields(body, "context_url", "workspace_class", "ide")
+        ide = body.get("ide")
         doc = await service.create(identity, required_string(body, "context_url"),
-                                   string_field(body, "workspace_class") or "default")
+                                   string_field(body, "workspace_class") or "default",
+                                   None if ide is None else check_ide(ide))
         return JSONResponse(view(doc, identity), status_code=201,
                             headers={"Location": f"/api/workspaces/{doc['id']}"})
 

@@ -12,6 +12,8 @@ from domain.context.parse import parse_context_url
 from domain.envelope import Cause
 from domain.errors import Conflict, InvalidInput, NotFound, StreamConflict
 from domain.events import DomainEvent, Recorded
+from domain.users.names import user_stream
+from domain.users.preferences import PreferencesDecider
 from domain.workspace.decider import (
     AdvanceInstance,
     CreateWorkspace,
@@ -20,6 +22,7 @@ from domain.workspace.decider import (
     WorkspaceCommand,
     WorkspaceDecider,
     WorkspaceState,
+    check_ide,
 )
 from domain.workspace.events import PortVisibilityChanged
 from domain.workspace.ids import is_workspace_id, new_workspace_id
@@ -94,10 +97,13 @@ class WorkspaceService:
         self._rng = rng if rng is not None else random.SystemRandom()
         self._decider = _PortVisibilityDecider()
 
-    async def create(self, identity: Identity, context_url: str, workspace_class: str) -> Doc:
+    async def create(self, identity: Identity, context_url: str, workspace_class: str,
+                     ide: str | None = None) -> Doc:
+        """`ide`: vscode or none; None = the user's preference, else vscode."""
         text = context_url.strip()
         parse_context_url(text)  # InvalidInput(field="context_url") before anything is written
         check_workspace_class(workspace_class)
+        chosen = check_ide(ide) if ide is not None else await self.preferred_ide(identity.username)
         cause = Cause(identity.username)
         for _ in range(_ID_ATTEMPTS):
             workspace_id = new_workspace_id(self._rng)
@@ -105,7 +111,7 @@ class WorkspaceService:
             if await self._store.stream_version(stream) != 0:
                 continue  # taken (36 bits of suffix make this rare); the append below guards the race
             created = self._decider.decide(WorkspaceState(), CreateWorkspace(
-                workspace_id, identity.username, text, workspace_class))
+                workspace_id, identity.username, text, workspace_class, chosen))
             started = [self._decider.evolve(WorkspaceState(), e) for e in created][-1]
             requested = self._decider.decide(started, StartInstance(new_instance_id()))
             events = [*created, *requested]
@@ -118,6 +124,12 @@ class WorkspaceService:
             assert doc is not None
             return doc
         raise InvalidInput("could not find a free workspace id; try again", field="workspace_id")
+
+    async def preferred_ide(self, username: str) -> str:
+        """The user's IDE preference, read from the user's stream (not the read model: a preference set a
+        moment ago applies to the very next workspace)."""
+        loaded = await load(self._store, self._codec, user_stream(username), PreferencesDecider())
+        return loaded.current.state.workspace_ide
 
     async def _loaded(self, identity: Identity, workspace_id: str) -> Loaded[WorkspaceState]:
         """The workspace's state, or NotFound for a workspace that is gone or not the caller's."""

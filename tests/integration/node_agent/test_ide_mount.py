@@ -14,7 +14,7 @@ from node_agent.container_config import IDE_PATH
 from node_agent.docker_runtime import DockerRuntime
 from node_agent.engine import Engine
 from node_agent.ide import ide_directory
-from node_agent.supervisor_config import supervisor_config
+from node_agent.supervisor_config import extension_entries, supervisor_config
 from supervisor.config import IdeConfig, parse_config
 from tests.integration.node_agent.workspaces import SupervisorFiles, new_ref, run, spec_for
 
@@ -46,7 +46,7 @@ def test_the_supervisor_config_names_the_ide_the_supervisor_accepts() -> None:
     config = WorkspaceConfig(image=ImageRef(name="berth/base:latest"))
     url = "https://h/acme/widgets.git"
     with_ide = supervisor_config("amber-otter-k3x9qa", "i-1", config, url, "fresh", ide_port=23000)
-    assert with_ide["ide"] == {"kind": "code-server", "dir": IDE_PATH, "port": 23000}
+    assert with_ide["ide"] == {"kind": "code-server", "dir": IDE_PATH, "port": 23000, "extensions": []}
     assert parse_config(with_ide).ide == IdeConfig("code-server", IDE_PATH, 23000)
     without = supervisor_config("amber-otter-k3x9qa", "i-1", config, url, "fresh")
     assert without["ide"] is None and parse_config(without).ide is None
@@ -60,3 +60,30 @@ def test_ide_directory_from_the_environment(tmp_path: Path) -> None:
     assert ide_directory({"BERTH_IDE_DIR": str(tmp_path)}) == tmp_path
     with pytest.raises(PermanentError, match="not an IDE install"):
         ide_directory({"BERTH_IDE_DIR": str(tmp_path / "elsewhere")})
+
+
+def test_extensions_reach_the_supervisor_with_vsix_paths_inside_the_repository() -> None:
+    config = WorkspaceConfig(image=ImageRef(name="berth/base:latest"), vscode_extensions=(
+        "ms-python.python", "tools/tiny.vsix", "./ext/Other.VSIX", "../outside.vsix", "/etc/x.vsix",
+        "https://example.com/x.vsix"))
+    document = supervisor_config("amber-otter-k3x9qa", "i-1", config, "https://h/acme/widgets.git", "fresh",
+                                 ide_port=23000)
+    expected = ["ms-python.python", "/workspace/widgets/tools/tiny.vsix", "/workspace/widgets/ext/Other.VSIX",
+                "../outside.vsix", "/etc/x.vsix", "https://example.com/x.vsix"]
+    assert document["ide"]["extensions"] == expected
+    parsed = parse_config(document).ide
+    assert parsed is not None and parsed.extensions == tuple(expected)
+    assert extension_entries(("a/b.vsix",), "/workspace") == ["/workspace/a/b.vsix"]
+
+
+def test_a_workspace_without_an_ide_gets_no_mount_and_no_ide_section(tmp_path: Path) -> None:
+    from typing import cast
+
+    from node_agent.lifecycle import NodeAgentHandler
+
+    handler = NodeAgentHandler(cast(DockerRuntime, object()), tmp_path / "supervisor", tmp_path, ide_dir=tmp_path)
+    assert handler._ide_dir_for("vscode") == tmp_path
+    assert handler._ide_dir_for("none") is None
+    config = WorkspaceConfig(image=ImageRef(name="berth/base:latest"), vscode_extensions=("a.b",))
+    without = supervisor_config("amber-otter-k3x9qa", "i-1", config, "https://h/a/b.git", "fresh", ide_port=None)
+    assert without["ide"] is None and parse_config(without).ide is None

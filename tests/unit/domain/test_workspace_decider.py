@@ -150,3 +150,15 @@ def test_deleted_workspace_refuses_commands() -> None:
     state = decide_and_fold(decide_and_fold(DECIDER.initial_state(), CREATE), DeleteWorkspace("done"))
     with pytest.raises(NotFound):
         DECIDER.decide(state, StartInstance("i-9"))
+
+
+def test_the_ide_is_chosen_at_creation_and_defaults_to_vscode() -> None:
+    assert decide_and_fold(DECIDER.initial_state(), CREATE).ide == "vscode"
+    (created,) = DECIDER.decide(DECIDER.initial_state(), CreateWorkspace(
+        "amber-otter-k3x9qa", "alice", "https://git.example/a/b", ide="none"))
+    assert isinstance(created, WorkspaceCreated) and created.ide == "none"
+    assert DECIDER.evolve(DECIDER.initial_state(), created).ide == "none"
+    with pytest.raises(InvalidInput) as raised:
+        DECIDER.decide(DECIDER.initial_state(), CreateWorkspace(
+            "amber-otter-k3x9qa", "alice", "https://git.example/a/b", ide="emacs"))
+    assert raised.value.field == "ide"

@@ -83,3 +83,21 @@ def test_version_gaps_are_refused(tmp_path: Path) -> None:
 def test_the_kept_schemas_all_parse() -> None:
     for path in SCHEMA_DIR.glob("*/v*.avsc"):
         parse_schema(json.loads(path.read_text()))
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_workspace_created_before_the_ide_choice_reads_as_vscode(version: int) -> None:
+    writer = default_registry().versions("workspace.created")[version - 1]
+    record = {"workspace_id": "a-b-c", "owner": "o", "context_url": "u", "workspace_class": "large"}
+    buffer = io.BytesIO()
+    schemaless_writer(buffer, writer.parsed, record)
+    decoded = CODEC.decode("workspace.created", writer.fingerprint, buffer.getvalue())
+    assert isinstance(decoded, WorkspaceCreated) and decoded.ide == "vscode"
+    assert decoded.workspace_class == ("large" if version == 2 else "default")
+
+
+def test_workspace_created_v3_keeps_the_ide() -> None:
+    event = WorkspaceCreated(workspace_id="a-b-c", owner="o", context_url="u", ide="none")
+    encoded = CODEC.encode(event)
+    assert default_registry().current("workspace.created").version == 3
+    assert CODEC.decode(encoded.event_type, encoded.schema, encoded.payload) == event

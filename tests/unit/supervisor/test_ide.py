@@ -4,12 +4,26 @@ itself is tested for real in tests/integration/supervisor/test_ide_*)."""
 from __future__ import annotations
 
 import itertools
+import json
+import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from supervisor.config import ConfigError, IdeConfig, parse_config
-from supervisor.ide import BACKOFF_FIRST, BACKOFF_MAX, IdeStatus, backoff, command, ide_env
+from supervisor.ide import (
+    BACKOFF_FIRST,
+    BACKOFF_MAX,
+    IdeStatus,
+    VsixManifest,
+    backoff,
+    command,
+    ide_env,
+    install_command,
+    marketplace_installed,
+    vsix_manifest,
+)
 
 
 def minimal(**fields: Any) -> dict[str, Any]:
@@ -35,6 +49,9 @@ def test_ide_section_with_defaults_and_values() -> None:
         ({"port": 0}, "ide.port"),
         ({"port": 22999}, "ide.port"),  # the supervisor's own
         ({"extra": 1}, "ide.extra"),
+        ({"extensions": "ms-python.python"}, "ide.extensions"),
+        ({"extensions": [1]}, "ide.extensions[0]"),
+        ({"extensions": ["a.b", " "]}, "ide.extensions[1]"),
         ("code-server", "ide"),
     ],
 )
@@ -74,8 +91,59 @@ def test_status_json() -> None:
     status = IdeStatus(port=23000)
     assert status.as_json() == {
         "kind": "code-server", "state": "pending", "restarts": 0, "port": 23000, "pid": None,
-        "last_exit_code": None, "error": None, "ready_in": None,
+        "last_exit_code": None, "error": None, "ready_in": None, "extensions": [],
     }
     assert not status.ready
     status.state = "ready"
     assert status.ready
+
+
+def test_ide_extensions_in_the_config() -> None:
+    given = {"port": 24000, "extensions": ["/workspace/repo/x.vsix", "ms-python.python"]}
+    parsed = parse_config(minimal(ide=given)).ide
+    assert parsed is not None and parsed.extensions == ("/workspace/repo/x.vsix", "ms-python.python")
+    assert parse_config(minimal(ide={"extensions": None})).ide == IdeConfig()
+
+
+def test_install_command_uses_the_ides_extensions_dir() -> None:
+    argv = install_command(IdeConfig(), "/workspace", "/workspace/repo/x.vsix")
+    assert argv[:2] == command(IdeConfig(), "/workspace", "/workspace/repo")[:2]
+    options = dict(itertools.pairwise(argv))
+    assert options["--extensions-dir"] == "/workspace/.berth/ide/extensions"
+    assert options["--user-data-dir"] == "/workspace/.berth/ide/user-data"
+    assert options["--install-extension"] == "/workspace/repo/x.vsix"
+
+
+def test_vsix_manifest(tmp_path: Path) -> None:
+    good = tmp_path / "good.vsix"
+    with zipfile.ZipFile(good, "w") as archive:
+        manifest = {"publisher": "Acme", "name": "Tool", "version": "1.2.3"}
+        archive.writestr("extension/package.json", json.dumps(manifest))
+    read = vsix_manifest(str(good))
+    assert read == VsixManifest("Acme", "Tool", "1.2.3")
+    assert read.id == "Acme.Tool" and read.directory == "acme.tool-1.2.3"
+    empty = tmp_path / "empty.vsix"
+    with zipfile.ZipFile(empty, "w") as archive:
+        archive.writestr("readme.txt", "")
+    with pytest.raises(ValueError, match=r"no extension/package\.json"):
+        vsix_manifest(str(empty))
+    junk = tmp_path / "junk.vsix"
+    junk.write_text("not a zip")
+    with pytest.raises(ValueError, match=r"not a readable \.vsix"):
+        vsix_manifest(str(junk))
+    partial = tmp_path / "partial.vsix"
+    with zipfile.ZipFile(partial, "w") as archive:
+        archive.writestr("extension/package.json", json.dumps({"name": "tool"}))
+    with pytest.raises(ValueError, match="lacks publisher"):
+        vsix_manifest(str(partial))
+
+
+def test_marketplace_installed() -> None:
+    present = {"ms-python.python-2024.1.0", "ms-python.python-debugger-1.0.0", "golang.go-0.40.0"}
+    assert marketplace_installed("ms-python.python", present)
+    assert marketplace_installed("MS-Python.Python", present)
+    assert marketplace_installed("golang.go@0.40.0", present)
+    assert not marketplace_installed("golang.go@0.41.0", present)
+    assert not marketplace_installed("ms-python.pyt", present)
+    assert marketplace_installed("ms-python.python-debugger", present)
+    assert not marketplace_installed("ms-python.vscode-pylance", {"ms-python.python-2024.1.0"})
