@@ -7,6 +7,7 @@ GET  /_berth/ide/log?offset=N            the same for the IDE (code-server's out
 POST /_berth/shutdown?grace=10           end all processes, answer with the final states
 CONNECT 127.0.0.1:<port>                 a TCP tunnel to a port inside the workspace
 POST /_berth/exec                        a command or shell, then framed stdio (see `supervisor.exec`)
+GET  /_berth/terminals                   the tasks' terminals; POST .../<i>/attach|write|resize (`supervisor.terminals`)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from supervisor.exec import ExecService
 from supervisor.http import HttpError, Request, error_response, json_response, read_request, response
 from supervisor.logs import LogOffsetError, OutputLog
 from supervisor.ports import PortWatcher
+from supervisor.terminals import KeptBody, TerminalService, is_terminal_path
 from supervisor.tunnel import ESTABLISHED, dial, parse_target, splice
 from supervisor.version import version
 from supervisor.workspace import Workspace
@@ -44,6 +46,7 @@ class Api:
         # workspace's shutdown ends them too.
         launcher = workspace._launcher
         self._exec = ExecService(workspace, launcher, launcher._reaper)
+        self._terminals = TerminalService(workspace)
 
     def status(self) -> dict[str, object]:
         workspace = self._workspace
@@ -88,7 +91,8 @@ class Api:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            request = await read_request(reader)
+            kept = KeptBody(reader)
+            request = await read_request(kept.as_reader())
             if request is None:
                 return
             self._authorize(request)
@@ -98,7 +102,13 @@ class Api:
             if request.path == "/_berth/exec":
                 await self._exec.serve(request, reader, writer)
                 return
-            answer = await self._route(request)
+            if is_terminal_path(request.path):
+                terminal_answer = await self._terminals.serve(request, kept.body, reader, writer)
+                if terminal_answer is None:
+                    return  # an attached session, ended
+                answer = terminal_answer
+            else:
+                answer = await self._route(request)
         except HttpError as error:
             answer = error_response(error)
         writer.write(answer)

@@ -12,6 +12,7 @@ from supervisor.config import StartMode, TaskConfig
 from supervisor.logs import OutputLog
 from supervisor.phases import TaskState, compose_script, steps
 from supervisor.processes import Launcher, settle_output
+from supervisor.terminals import Terminal
 
 log = logging.getLogger("tasks")
 
@@ -31,6 +32,8 @@ class TaskRunner:
         self.config = config
         self.state = TaskState(index=index, name=config.name)
         self.output = output
+        self.terminal = Terminal(index, config.name, lambda: self.state.phase)
+        """Where the task runs: attachable, with its recent output (see `terminals`)."""
         self.stopping = False
         """Set by the shutdown: the task must not start, and its end is a stop, not a failure."""
         self._launcher = launcher
@@ -42,13 +45,15 @@ class TaskRunner:
         plan = steps(self.config, mode)
         if self.stopping or not plan:
             self.output.end()
+            self.terminal.end()
             self._finish(None, stopped=self.stopping)
             return
         self.state.begin(plan)
         self._on_change(self.state)
         read_fd, write_fd = os.pipe()
         try:
-            child = self._launcher.spawn(
+            child = self.terminal.spawn(
+                self._launcher,
                 ["bash", "-lc", compose_script(plan, write_fd, self._env.get("PATH"))],
                 env=self._env,
                 cwd=self._cwd(),
@@ -60,6 +65,7 @@ class TaskRunner:
             reason = f"cannot start bash: {error}"
             self.output.append(f"berth: {reason}\n".encode())
             self.output.end()
+            self.terminal.end()
             self._finish(None, error=reason)
             return
         finally:
