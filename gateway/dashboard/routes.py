@@ -10,14 +10,19 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
 
+from domain.errors import InvalidInput, NotFound
 from gateway.context import Gateway
 from gateway.dashboard.assets import ASSET_PATH, asset
-from gateway.dashboard.page import CONTENT_SECURITY_POLICY, dashboard_page
+from gateway.dashboard.page import CONTENT_SECURITY_POLICY, dashboard_page, not_found_page, workspace_page
 from gateway.dashboard.stream import user_workspace_events
 from gateway.openapi.operation import Endpoint
 from gateway.params import int_param
+from gateway.workspaces.service import WorkspaceService
 
-SCRIPT, STYLESHEET = "dashboard.js", "dashboard.css"
+SCRIPT, STYLESHEET, WORKSPACE_SCRIPT = "dashboard.js", "dashboard.css", "workspace.js"
+WORKSPACE_PATH = "/workspaces/{workspace_id}"
+_PAGE_HEADERS = {"Cache-Control": "no-store", "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+                 "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
 EVENTS_PATH = "/dashboard/events"
 """Not part of the API (no OpenAPI operation): the page's own stream, see `gateway.dashboard.stream`."""
 
@@ -36,15 +41,33 @@ def _resume_from(request: Request) -> int | None:
 
 
 def endpoints(gw: Gateway) -> list[Endpoint]:
+    service = WorkspaceService(gw.store, gw.codec, gw.views)
+
     async def index(request: Request) -> Response:
         if await gw.identity(request) is None:
             return login_redirect(request)
         script, stylesheet = asset(SCRIPT), asset(STYLESHEET)
         assert script is not None and stylesheet is not None, "the dashboard's assets ship with the package"
         # Never cached: whether the page or the login comes back depends on the session.
-        return HTMLResponse(dashboard_page(script, stylesheet), headers={
-            "Cache-Control": "no-store", "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-            "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"})
+        return HTMLResponse(dashboard_page(script, stylesheet), headers=_PAGE_HEADERS)
+
+    async def workspace(request: Request) -> Response:
+        identity = await gw.identity(request)
+        if identity is None:
+            return login_redirect(request)
+        script, stylesheet = asset(WORKSPACE_SCRIPT), asset(STYLESHEET)
+        assert script is not None and stylesheet is not None, "the dashboard's assets ship with the package"
+        workspace_id = request.path_params["workspace_id"]
+        try:
+            doc = await service.get(identity, workspace_id)
+        except (NotFound, InvalidInput):
+            doc = None
+        # The dashboard is the user's own: another user's workspace is as absent as one that never was
+        # (admins too; the API gives them every control they need).
+        if doc is None or str(doc["owner"]) != identity.username:
+            return HTMLResponse(not_found_page(stylesheet), status_code=404, headers=_PAGE_HEADERS)
+        page = workspace_page(script, stylesheet, workspace_id, offer_start=request.query_params.get("start") == "1")
+        return HTMLResponse(page, headers=_PAGE_HEADERS)
 
     async def static(request: Request) -> Response:
         found = asset(request.path_params["name"])
@@ -71,5 +94,6 @@ def endpoints(gw: Gateway) -> list[Endpoint]:
         return StreamingResponse(counted(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
-    return [Endpoint("/", "GET", index, None), Endpoint(ASSET_PATH, "GET", static, None),
+    return [Endpoint("/", "GET", index, None), Endpoint(WORKSPACE_PATH, "GET", workspace, None),
+            Endpoint(ASSET_PATH, "GET", static, None),
             Endpoint(EVENTS_PATH, "GET", events, None)]

@@ -14,7 +14,14 @@ from gateway.auth.credentials import bearer_token, presented
 from gateway.auth.decisions import Access, port_access
 from gateway.proxy.headers import header, upstream_request_headers
 from gateway.proxy.http import UpstreamFailed, forward_http
-from gateway.proxy.pages import deny, error_response, login_redirect, wants_html
+from gateway.proxy.pages import (
+    deny,
+    error_response,
+    login_redirect,
+    not_running_response,
+    start_url,
+    wants_html,
+)
 from gateway.proxy.routing import WorkspaceTarget, gateway_port_of
 from gateway.proxy.tunnel import TunnelError, open_tunnel
 from gateway.proxy.websocket import UpstreamRefused, forward_websocket
@@ -95,9 +102,16 @@ class WorkspaceProxy:
         phase, supervisor_port = doc.get("phase"), doc.get("supervisor_port")
         if phase not in REACHABLE_PHASES or not isinstance(supervisor_port, int):
             state = "was never started" if phase is None else f"is {phase}"
-            reason = f" ({doc['reason']})" if doc.get("reason") else ""
-            await deny(scope, receive, send, error_response(
-                scope, 503, f"workspace {target.workspace_id!r} {state}{reason}: start it to reach port {port}"), 503)
+            reason = str(doc["reason"]) if doc.get("reason") else None
+            # Only the owner may start it: a private port's visitor is the owner (checked above); a public
+            # port's visitor is asked who they are.
+            owner = target.port is None or port_visibility(doc, target.port) != "public" or getattr(
+                await self.gateway.authenticator.first_valid(presented(_decoded_headers(scope))),
+                "username", None) == str(doc["owner"])
+            start = start_url(self.gateway.domain, gateway_port_of(host), target.workspace_id,
+                              target.port) if owner else None
+            await deny(scope, receive, send, not_running_response(
+                scope, target.workspace_id, state, reason, port, start), 503)
             return
         authorization = bearer_token((header(scope["headers"], b"authorization") or b"").decode("latin-1"))
         client = scope.get("client")

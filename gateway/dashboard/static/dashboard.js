@@ -55,7 +55,7 @@ function phaseOf(doc) {
 
 function buildRow(id) {
   const name = element("div", { class: "name" },
-    element("span", { class: "id" }), element("span", { class: "context" }));
+    element("a", { class: "id", href: `/workspaces/${encodeURIComponent(id)}` }), element("span", { class: "context" }));
   const status = element("span", { class: "status", role: "status", "aria-live": "polite" });
   const statusCell = element("div", { class: "status-cell" }, status, element("span", { class: "reason" }));
   const open = element("a", { class: "button primary open", target: "_blank", rel: "noopener", text: "Open IDE" });
@@ -78,6 +78,7 @@ function render(id) {
   const { doc, element: li } = row;
   const phase = phaseOf(doc);
   li.querySelector(".id").textContent = doc.id;
+  li.querySelector(".id").setAttribute("aria-label", `Details of ${doc.id}`);
   li.querySelector(".context").textContent = doc.context_url || "";
   li.querySelector(".context").title = doc.context_url || "";
   const status = li.querySelector(".status");

@@ -202,6 +202,56 @@ async def test_a_stopped_workspace_is_a_503_naming_its_phase(setup: Setup) -> No
         assert response.json()["detail"].startswith(f"workspace '{WORKSPACE}' is stopping (stopped by alice)")
 
 
+async def test_a_stopped_ide_shows_its_owner_a_page_that_links_to_starting_it(setup: Setup) -> None:
+    async with setup.client() as client:
+        assert (await client.post(f"/api/workspaces/{WORKSPACE}/stop", headers=bearer(setup.alice))).is_success
+        await setup.berth.project()
+        setup.berth.gateway.workspaces.invalidate(WORKSPACE)
+        html = {"Accept": "text/html,*/*"}
+        page = await client.get("/", headers={"Host": setup.host(None), **html, **bearer(setup.alice)})
+        assert page.status_code == 503 and page.headers["content-type"].startswith("text/html")
+        assert "is stopping" in page.text and "Reason: stopped by alice" in page.text
+        start = f"http://localhost:{setup.gateway_port}/workspaces/{WORKSPACE}?start=1"
+        assert f'<a href="{start}" id=start>Start workspace</a>' in page.text
+        # A port host comes back to that port once the workspace runs.
+        port_page = await client.get("/x", headers={"Host": setup.host(setup.http.port), **html,
+                                                    **bearer(setup.alice)})
+        assert f"{start}&amp;port={setup.http.port}" in port_page.text
+        # Others learn nothing new: as before, 401 (a login for browsers) and 403.
+        assert (await client.get("/", headers={"Host": setup.host(None), **html})).status_code == 303
+        other = await client.get("/", headers={"Host": setup.host(None), **html, **bearer(setup.bob)})
+        assert other.status_code == 403 and "Start workspace" not in other.text
+
+        # The link's target, on the gateway's host: the owner's workspace page; 404 for anyone else.
+        main = {"Host": f"localhost:{setup.gateway_port}", **html}
+        owner = await client.get(f"/workspaces/{WORKSPACE}?start=1", headers={**main, **bearer(setup.alice)})
+        assert owner.status_code == 200 and 'id="start-panel">' in owner.text
+        assert "workspace.js?v=" in owner.text and "Content-Security-Policy" in owner.headers
+        for token in (setup.bob, setup.berth.admin_token):
+            hidden = await client.get(f"/workspaces/{WORKSPACE}", headers={**main, **bearer(token)})
+            assert hidden.status_code == 404 and WORKSPACE not in hidden.text
+        unknown = await client.get("/workspaces/nobody-here-aaaaaa", headers={**main, **bearer(setup.alice)})
+        malformed = await client.get("/workspaces/..%2Fx", headers={**main, **bearer(setup.alice)})
+        assert unknown.status_code == malformed.status_code == 404 and unknown.text == hidden.text
+        anonymous = await client.get(f"/workspaces/{WORKSPACE}?start=1", headers=main)
+        assert anonymous.status_code == 303
+        assert anonymous.headers["location"] == f"/login?next=/workspaces/{WORKSPACE}%3Fstart%3D1"
+
+
+async def test_a_public_port_of_a_stopped_workspace_offers_the_start_link_to_its_owner_only(setup: Setup) -> None:
+    async with setup.client() as client:
+        made = await client.patch(f"/api/workspaces/{WORKSPACE}/ports/{setup.http.port}",
+                                  headers=bearer(setup.alice), json={"visibility": "public"})
+        assert made.status_code == 200
+        assert (await client.post(f"/api/workspaces/{WORKSPACE}/stop", headers=bearer(setup.alice))).is_success
+        await setup.berth.project()
+        setup.berth.gateway.workspaces.invalidate(WORKSPACE)
+        headers = {"Host": setup.host(setup.http.port), "Accept": "text/html"}
+        for token, offered in ((None, False), (setup.bob, False), (setup.alice, True)):
+            page = await client.get("/", headers={**headers, **(bearer(token) if token else {})})
+            assert page.status_code == 503 and ("Start workspace" in page.text) is offered
+
+
 async def test_a_gone_supervisor_is_a_502_and_unknown_workspaces_404(setup: Setup) -> None:
     await running_workspace(setup.berth.platform.stores.events, "lonely-gecko-aaaaaa", "alice", free_port(), [3000])
     await setup.berth.project()
