@@ -77,9 +77,25 @@ class Launcher:
     ) -> Child:
         """Start `argv`; its terminal output goes to `sink`. OSError when it cannot start (no such
         program or directory), raised here so the caller can report it as the step's failure."""
+        master, child = self.start_on_terminal(argv, env=env, cwd=cwd, pass_fds=pass_fds)
+        _follow_output(asyncio.get_running_loop(), master, sink, child.output_closed)
+        return child
+
+    def start_on_terminal(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        cwd: str,
+        pass_fds: Sequence[int] = (),
+        echo: bool = False,
+    ) -> tuple[int, Child]:
+        """Start `argv` in a session of its own on a new pseudo-terminal; returns the terminal's master end
+        (the caller reads the output from it, and may type into it) and the child. `echo`: show what is typed,
+        as a terminal does, for a terminal someone may attach to."""
         master, slave = os.openpty()
         try:
-            _configure_terminal(slave)
+            _configure_terminal(slave, echo=echo)
             popen = subprocess.Popen(
                 list(argv),
                 stdin=slave,
@@ -105,9 +121,7 @@ class Launcher:
         exited.add_done_callback(lambda done: setattr(popen, "returncode", None if done.cancelled() else done.result()))
         self.groups.add(popen.pid)
         loop = asyncio.get_running_loop()
-        child = Child(pid=popen.pid, exited=exited, output_closed=loop.create_future(), _popen=popen)
-        _follow_output(loop, master, sink, child.output_closed)
-        return child
+        return master, Child(pid=popen.pid, exited=exited, output_closed=loop.create_future(), _popen=popen)
 
     def live_groups(self) -> set[int]:
         """Process groups that still have a member (forgetting the empty ones)."""
@@ -119,10 +133,13 @@ class Launcher:
             signal_group(pgid, signum)
 
 
-def _configure_terminal(fd: int) -> None:
+def _configure_terminal(fd: int, *, echo: bool = False) -> None:
     attributes = termios.tcgetattr(fd)
     attributes[1] &= ~termios.ONLCR  # oflag: keep "\n" as written
-    attributes[3] &= ~termios.ECHO  # lflag: nobody types here yet; nothing to echo
+    if echo:
+        attributes[3] |= termios.ECHO  # lflag: someone may type here: show it
+    else:
+        attributes[3] &= ~termios.ECHO  # lflag: nobody types here; nothing to echo
     termios.tcsetattr(fd, termios.TCSANOW, attributes)
     fcntl.ioctl(fd, termios.TIOCSWINSZ, _WINDOW)
 

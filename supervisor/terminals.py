@@ -37,7 +37,6 @@ import os
 import re
 import signal
 import struct
-import subprocess
 import termios
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, cast
@@ -45,7 +44,7 @@ from typing import TYPE_CHECKING, cast
 # The frame codec comes from `supervisor.exec`, imported where used: exec imports the workspace, which imports
 # the tasks and so this module.
 from supervisor.http import HttpError, Request, json_response, response
-from supervisor.processes import Child, Launcher, _configure_terminal, _follow_output, signal_group
+from supervisor.processes import Child, Launcher, _follow_output, signal_group
 
 if TYPE_CHECKING:
     from supervisor.workspace import Workspace
@@ -124,30 +123,11 @@ class Terminal:
         pass_fds: Sequence[int] = (),
     ) -> Child:
         """`Launcher.spawn`, keeping the terminal's master end for input and resizes (OSError as there)."""
-        master, slave = os.openpty()
-        try:
-            _configure_terminal(slave)
-            attributes = termios.tcgetattr(slave)
-            attributes[3] |= termios.ECHO  # someone may type here now: show it, as a terminal does
-            termios.tcsetattr(slave, termios.TCSANOW, attributes)
-            popen = subprocess.Popen(
-                list(argv), stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=dict(env),
-                start_new_session=True, close_fds=True, pass_fds=tuple(pass_fds),
-                user=launcher._credentials.user, group=launcher._credentials.group,
-                extra_groups=launcher._credentials.extra_groups,
-            )
-        except BaseException:
-            os.close(master)
-            raise
-        finally:
-            os.close(slave)
-        exited = launcher._reaper.watch(popen.pid)
-        exited.add_done_callback(lambda done: setattr(popen, "returncode", None if done.cancelled() else done.result()))
-        launcher.groups.add(popen.pid)
+        master, child = launcher.start_on_terminal(argv, env=env, cwd=cwd, pass_fds=pass_fds, echo=True)
         loop = asyncio.get_running_loop()
-        child = Child(pid=popen.pid, exited=exited, output_closed=loop.create_future(), _popen=popen)
+        exited = child.exited
         os.set_blocking(master, False)
-        self._master, self.pid, self.exited = master, popen.pid, exited
+        self._master, self.pid, self.exited = master, child.pid, exited
         # The reader gets its own descriptor and closes it at the end; ours stays until no write uses it.
         reading = os.dup(master)
 
