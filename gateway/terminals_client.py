@@ -3,14 +3,13 @@ list, write and resize over HTTP; attach as an upgraded connection carrying exec
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, NoReturn
 
 import httpx
 
 from domain.errors import Conflict, InvalidInput, NotFound, TemporaryError
-from gateway.proxy.tunnel import CONNECT_TIMEOUT, SUPERVISOR_HOST
-from gateway.ssh.exec_client import ExecStream
+from gateway.proxy.tunnel import CONNECT_TIMEOUT, SUPERVISOR_HOST, SupervisorUnreachable
+from gateway.ssh.exec_client import ExecStream, upgrade
 
 TIMEOUT = 10.0
 
@@ -61,28 +60,9 @@ async def attach(supervisor_port: int, token: str | None, index: int,
     """An attached terminal: STDOUT frames (scrollback first), EXIT when the task ended; send STDIN/RESIZE.
     NotFound for an unknown terminal; TemporaryError when nothing answers."""
     try:
-        async with asyncio.timeout(timeout):
-            reader, writer = await asyncio.open_connection(SUPERVISOR_HOST, supervisor_port)
-    except (OSError, TimeoutError) as error:
-        raise TemporaryError(f"the workspace's supervisor on {SUPERVISOR_HOST}:{supervisor_port} does not "
-                                    f"answer ({error}); the workspace may be stopping or gone") from None
-    try:
-        auth = f"Authorization: Bearer {token}\r\n" if token else ""
-        writer.write(f"POST /_berth/terminals/{index}/attach HTTP/1.1\r\nHost: {SUPERVISOR_HOST}:{supervisor_port}"
-                     f"\r\n{auth}\r\n".encode("ascii"))
-        async with asyncio.timeout(timeout):
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = head.split(b" ", 2)[1] if head.startswith(b"HTTP/1.") else b""
-            if status != b"101":
-                body = await reader.read(4096)
-        if status != b"101":
-            writer.close()
-            reason = body.decode("utf-8", "replace").strip()
-            _raise_for(int(status) if status.isdigit() else 502, reason, index)
-        return ExecStream(reader, writer)
-    except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as error:
-        writer.close()
-        raise TemporaryError(f"the workspace's supervisor failed the attach request ({error!r})") from None
-    except BaseException:
-        writer.close()
-        raise
+        answer = await upgrade(supervisor_port, f"/_berth/terminals/{index}/attach", token=token, timeout=timeout)
+    except SupervisorUnreachable as error:
+        raise TemporaryError(str(error)) from None
+    if answer.stream is None:
+        _raise_for(answer.status, answer.reason, index)
+    return answer.stream

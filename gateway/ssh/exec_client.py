@@ -63,8 +63,19 @@ class ExecStream:
         self.writer.close()
 
 
-async def open_exec(supervisor_port: int, request: ExecRequest, *, token: str | None = None,
-                    timeout: float = CONNECT_TIMEOUT) -> ExecStream:
+@dataclass(frozen=True)
+class Upgrade:
+    """The supervisor's answer to an upgrade request: 101 with the framed stream, or a status and its reason."""
+
+    status: int
+    reason: str
+    stream: ExecStream | None
+
+
+async def upgrade(supervisor_port: int, path: str, headers: str = "", *, token: str | None = None,
+                  timeout: float = CONNECT_TIMEOUT) -> Upgrade:
+    """POST `path` on the supervisor asking for its framed byte stream (exec, a terminal's attach).
+    SupervisorUnreachable when nothing answers or the answer breaks off."""
     try:
         async with asyncio.timeout(timeout):
             reader, writer = await asyncio.open_connection(SUPERVISOR_HOST, supervisor_port)
@@ -73,21 +84,28 @@ async def open_exec(supervisor_port: int, request: ExecRequest, *, token: str | 
                                     f"answer ({error}); the workspace may be stopping or gone") from None
     try:
         auth = f"Authorization: Bearer {token}\r\n" if token else ""
-        writer.write(f"POST /_berth/exec HTTP/1.1\r\nHost: {SUPERVISOR_HOST}:{supervisor_port}\r\n{auth}"
-                     f"X-Berth-Exec: {request.header()}\r\n\r\n".encode("ascii"))
+        writer.write(f"POST {path} HTTP/1.1\r\nHost: {SUPERVISOR_HOST}:{supervisor_port}\r\n{auth}{headers}\r\n"
+                     .encode("ascii"))
         async with asyncio.timeout(timeout):
             head = await reader.readuntil(b"\r\n\r\n")
         status = head.split(b" ", 2)[1] if head.startswith(b"HTTP/1.") else b""
-        if status != b"101":
-            # An error answer closes with a short text body: the supervisor's reason.
-            async with asyncio.timeout(2):
-                body = await reader.read(4096)
-            why = body.decode("utf-8", "replace").strip() or head.split(b"\r\n", 1)[0].decode("latin-1")
-            raise ExecRefused(f"the workspace could not run the session: {why}")
-        return ExecStream(reader, writer)
+        if status == b"101":
+            return Upgrade(101, "", ExecStream(reader, writer))
+        # An error answer closes with a short text body: the supervisor's reason.
+        async with asyncio.timeout(2):
+            body = await reader.read(4096)
+        writer.close()
+        why = body.decode("utf-8", "replace").strip() or head.split(b"\r\n", 1)[0].decode("latin-1")
+        return Upgrade(int(status) if status.isdigit() else 502, why, None)
     except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as error:
         writer.close()
-        raise SupervisorUnreachable(f"the workspace's supervisor failed the exec request ({error!r})") from None
-    except BaseException:
-        writer.close()
-        raise
+        raise SupervisorUnreachable(f"the workspace's supervisor failed the {path} request ({error!r})") from None
+
+
+async def open_exec(supervisor_port: int, request: ExecRequest, *, token: str | None = None,
+                    timeout: float = CONNECT_TIMEOUT) -> ExecStream:
+    answer = await upgrade(supervisor_port, "/_berth/exec", f"X-Berth-Exec: {request.header()}\r\n", token=token,
+                           timeout=timeout)
+    if answer.stream is None:
+        raise ExecRefused(f"the workspace could not run the session: {answer.reason}")
+    return answer.stream
