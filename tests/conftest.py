@@ -11,12 +11,15 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 
 from infra.git import GitCache
+from infra.kafka.probe import BrokerUnavailableError, check_broker
 from infra.store.postgres import PostgresEventStore
 from infra.store.sqlite import SqliteEventStore
 from tests.gitserver import GitDaemon, Seeded, SmartHttpServer, seed_repositories
 
+KAFKA_BOOTSTRAP = os.environ.get("BERTH_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
 PG_DSN = os.environ.get("BERTH_PG_DSN", "postgresql://postgres@127.0.0.1:15432/berth_test")
 
 
@@ -78,3 +81,28 @@ def git_http(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 def git_cache(tmp_path: Path) -> GitCache:
     """A cache of its own per test, so no test finds objects another one fetched."""
     return GitCache(tmp_path / "git-cache")
+
+
+# The Kafka broker that `make test` starts; a test that needs it fails when it is not there.
+@pytest.fixture
+async def bootstrap() -> str:
+    try:
+        await check_broker(KAFKA_BOOTSTRAP)
+    except BrokerUnavailableError as error:
+        pytest.fail(f"{error}; start it with scripts/services/kafka.sh start")
+    return KAFKA_BOOTSTRAP
+
+
+@pytest.fixture
+async def prefix(bootstrap: str) -> AsyncIterator[str]:
+    """Topics of this test only: `t<hex>.berth.<stream type>`, so tests never read each other's events."""
+    name = f"t{uuid.uuid4().hex[:10]}.berth."
+    yield name
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        await admin.start()
+        ours = [topic for topic in await admin.list_topics() if topic.startswith(name)]
+        if ours:
+            await admin.delete_topics(ours)
+    finally:
+        await admin.close()

@@ -4,21 +4,16 @@ the end of a test that stopped one."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
 
-from infra.kafka.probe import BrokerUnavailableError, check_broker
 from infra.store.postgres import PostgresEventStore
 from tests.conftest import PG_DSN
 from tests.integration.faults.services import ensure_running
-
-KAFKA_BOOTSTRAP = os.environ.get("BERTH_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
 
 
 async def _execute(statement: str) -> None:
@@ -48,30 +43,6 @@ async def pg_store(schema: str) -> AsyncIterator[PostgresEventStore]:
     store = await PostgresEventStore(PG_DSN, schema=schema, poll_interval=0.05).open()
     yield store
     await store.close()
-
-
-@pytest.fixture
-async def bootstrap() -> str:
-    try:
-        await check_broker(KAFKA_BOOTSTRAP)
-    except BrokerUnavailableError as error:
-        pytest.fail(f"{error}; start it with scripts/services/kafka.sh start")
-    return KAFKA_BOOTSTRAP
-
-
-@pytest.fixture
-async def prefix(bootstrap: str) -> AsyncIterator[str]:
-    """Topics of this test only (`f<hex>.berth.<stream type>`), deleted afterwards."""
-    name = f"f{uuid.uuid4().hex[:10]}.berth."
-    yield name
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    try:
-        await admin.start()
-        ours = [topic for topic in await admin.list_topics() if topic.startswith(name)]
-        if ours:
-            await admin.delete_topics(ours)
-    finally:
-        await admin.close()
 
 
 @pytest.fixture
