@@ -21,7 +21,7 @@ from gateway.openapi.operation import Endpoint, Operation, Reply
 from gateway.platform import Platform
 from gateway.problems import berth_error
 from gateway.proxy.app import WorkspaceProxy
-from gateway.routes import login, ssh_keys, system, terminals, users, workspace_streams, workspaces
+from gateway.routes import env_vars, login, nodes, ssh_keys, system, terminals, users, workspace_streams, workspaces
 
 
 def _version() -> str:
@@ -40,7 +40,8 @@ def api_endpoints(gateway: Gateway) -> list[Endpoint]:
     listed = [*dashboard.endpoints(gateway),
               *system.endpoints(gateway), *login.endpoints(gateway), *users.endpoints(gateway),
               *workspaces.endpoints(gateway), *workspace_streams.endpoints(gateway), *ssh_keys.endpoints(gateway),
-              *terminals.endpoints(gateway),
+              *env_vars.endpoints(gateway),
+              *terminals.endpoints(gateway), *nodes.endpoints(gateway),
               Endpoint("/api/openapi.json", "GET", openapi, Operation(
                   "This document", "system", (Reply(200, "OpenAPI 3.1.", {"type": "object"}),), public=True))]
     document.update(openapi_document(listed, _version()))

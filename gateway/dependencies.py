@@ -10,13 +10,16 @@ from handlers.runtime.handler import Handler
 from infra.git import GitCache
 from infra.images.builder import ImageBuilder
 from infra.images.local_images import LocalImages, connect
+from infra.readmodel.contract import ReadModelStore
 from infra.settings import Settings
 
 
-async def open_worker_dependencies(settings: Settings) -> WorkerDependencies:
-    """Raises Unavailable (naming the engine) when Docker cannot be reached."""
+async def open_worker_dependencies(settings: Settings, views: ReadModelStore | None = None) -> WorkerDependencies:
+    """Raises Unavailable (naming the engine) when Docker cannot be reached. `views`: the read models, where
+    the scheduler finds the registered nodes."""
     api = await asyncio.to_thread(connect)
-    return WorkerDependencies(images=ImageBuilder(api, LocalImages(api)), git=GitCache(), node=settings.node)
+    return WorkerDependencies(images=ImageBuilder(api, LocalImages(api)), git=GitCache(), node=settings.node,
+                              views=views)
 
 
 async def close_worker_dependencies(deps: WorkerDependencies) -> None:

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from typing import Any
 
 from gateway.dependencies import close_worker_dependencies, handlers_by_name, open_worker_dependencies
@@ -15,7 +16,7 @@ from handlers.catalog import WorkerDependencies
 from handlers.runtime.handler import HandlerContext
 from handlers.runtime.store_source import StoreEventSource
 from handlers.runtime.worker import Worker
-from handlers.timeouts import TimeoutSweeper
+from handlers.timeouts import TimeoutPolicy, TimeoutSweeper
 from infra.settings import Mode, Settings
 from infra.stores import Stores, open_stores
 from projections.catalog import all_projections
@@ -44,7 +45,8 @@ class Platform:
             Worker(handler, StoreEventSource(stores.events, handler.name), stores.events, self.codec)
             for handler in handlers
         ]
-        self.timeouts = TimeoutSweeper(HandlerContext(stores.events, self.codec), stores.views)
+        self.timeouts = TimeoutSweeper(HandlerContext(stores.events, self.codec), stores.views,
+                                       TimeoutPolicy(retention=timedelta(days=settings.retention_days)))
         self._tasks: list[asyncio.Task[None]] = []
 
     @classmethod
@@ -54,7 +56,7 @@ class Platform:
         if settings.mode is not Mode.EMBEDDED:
             return cls(settings, stores, None, None, codec)
         try:
-            deps = await open_worker_dependencies(settings)
+            deps = await open_worker_dependencies(settings, stores.views)
             node = await open_node_agent(settings, stores.events, stores.views, codec)
         except BaseException:
             await stores.close()

@@ -11,10 +11,11 @@ from domain.context.model import ContextUrl, ResolvedContext
 from handlers.builder import BuilderHandler
 from handlers.preparer import PreparerHandler
 from handlers.runtime.handler import Handler
-from handlers.scheduler import SchedulerHandler
+from handlers.scheduler import ConfiguredNodes, NodeDirectory, ReadModelNodes, SchedulerHandler
 from infra.git import GitCache, read_files_at, resolve_context
 from infra.git.checkout import checked_out
 from infra.images.builder import ImageBuilder
+from infra.readmodel.contract import ReadModelStore
 
 DEFAULT_IMAGE = "berth/base:latest"
 
@@ -25,6 +26,11 @@ class WorkerDependencies:
     git: GitCache
     node: str = "local"
     default_image: str = DEFAULT_IMAGE
+    views: ReadModelStore | None = None
+    """The read models, where the scheduler learns of nodes beyond the configured one (distributed mode)."""
+
+    def node_directory(self) -> NodeDirectory:
+        return ConfiguredNodes(self.node) if self.views is None else ReadModelNodes(self.views, self.node)
 
 
 def control_plane_handlers(deps: WorkerDependencies) -> list[Handler]:
@@ -40,5 +46,5 @@ def control_plane_handlers(deps: WorkerDependencies) -> list[Handler]:
     return [
         PreparerHandler(resolve, read, deps.default_image),
         BuilderHandler(deps.images, checkout),
-        SchedulerHandler(deps.node),
+        SchedulerHandler(deps.node_directory()),
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 
 from domain.errors import InvalidInput
 
@@ -30,7 +30,15 @@ class Settings(BaseModel):
     ide_port: int = Field(default=23000, ge=1, le=65535)
     ssh_port: int = Field(default=2222, ge=1, le=65535)
     node: str = "local"
+    node_capacity: int | None = Field(default=None, ge=1)
+    """How many workspace instances this node runs at once; None = derived from its CPUs and memory."""
+    retention_days: float = Field(default=14.0, gt=0)
+    """An unpinned workspace stopped (or failed) this long is deleted. Fractional, so tests can use seconds."""
     supervisor_binary: Path | None = None
+    secrets_key: SecretStr | None = None
+    """The key that encrypts users' environment variable values in the event log (infra/secrets.py): 32 bytes
+    as base64 or 64 hex digits. Unset: a key generated once in `<home>/secrets.key` (mode 600). Every process
+    of one Berth (gateway, node agents) must use the same key."""
 
     @property
     def database(self) -> Path:

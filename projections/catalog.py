@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from domain.errors import NotFound
+from projections.nodes import NodesProjection
 from projections.projection import Projection
 from projections.users import UsersProjection
 from projections.workspaces import WorkspacesProjection
 
 
 def all_projections() -> list[Projection]:
-    return [WorkspacesProjection(), UsersProjection()]
+    return [WorkspacesProjection(), UsersProjection(), NodesProjection()]
 
 
 def projection_named(name: str) -> Projection:

@@ -9,6 +9,7 @@ from typing import Any
 
 from domain.events import Recorded
 from domain.workspace import events as ws
+from domain.workspace.phases import Phase
 from infra.readmodel.contract import Doc, DocKey
 
 COLLECTION = "workspaces"
@@ -19,7 +20,7 @@ def _instance_reset(doc: Doc, instance_id: str) -> Doc:
     """What a new instance starts from: nothing of the previous run but the workspace's own facts."""
     return {**doc, "instance_id": instance_id, "phase": "pending", "reason": None, "node": None,
             "container_id": None, "supervisor_port": None, "tasks": [], "listening": [],
-            "image": None, "content_source": None}
+            "image": None, "content_source": None, "stopped_at": None}
 
 
 class WorkspacesProjection:
@@ -29,7 +30,7 @@ class WorkspacesProjection:
             ws.WorkspaceCreated, ws.InstanceRequested, ws.InstancePhaseChanged, ws.WorkspaceDeleted,
             ws.ContextResolved, ws.ConfigResolved, ws.ImageReady, ws.ContainerCreated, ws.ContentInitialized,
             ws.PortsChanged, ws.PortVisibilityChanged, ws.TaskChanged, ws.ActivityRecorded,
-            ws.BackupCompleted, ws.BackupFailed,
+            ws.BackupCompleted, ws.BackupFailed, ws.PinChanged,
         )
     )
 
@@ -46,6 +47,7 @@ class WorkspacesProjection:
                 "workspace_class": payload.workspace_class, "ide": payload.ide, "created_at": at, "commit": None,
                 "clone_url": None, "ref": None, "config_ports": [], "visibility": {}, "last_backup": None,
                 "backup_failed": None, "last_activity_at": at, "instance_started_at": None,
+                "pinned": False,
             }, "")
             doc["instance_id"] = None
             doc["phase"] = None
@@ -61,10 +63,15 @@ class WorkspacesProjection:
     def _update(doc: Doc, payload: Any, at: str) -> Doc:
         if isinstance(payload, ws.InstanceRequested):
             return {**_instance_reset(doc, payload.instance_id), "last_activity_at": at, "instance_started_at": at}
+        if isinstance(payload, ws.PinChanged):
+            return {**doc, "pinned": payload.pinned}
         if getattr(payload, "instance_id", doc.get("instance_id")) != doc.get("instance_id"):
             return doc  # a late event of an earlier instance: the current one is what the doc shows
         if isinstance(payload, ws.InstancePhaseChanged):
-            return {**doc, "phase": payload.phase, "reason": payload.reason}
+            # When the instance ended (stopped or failed): the retention period of an unpinned workspace runs
+            # from there.
+            ended = at if payload.phase in (Phase.STOPPED, Phase.FAILED) else None
+            return {**doc, "phase": payload.phase, "reason": payload.reason, "stopped_at": ended}
         if isinstance(payload, ws.ContextResolved):
             return {**doc, "clone_url": payload.clone_url, "ref": payload.ref, "commit": payload.commit}
         if isinstance(payload, ws.ConfigResolved):

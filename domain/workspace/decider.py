@@ -10,6 +10,7 @@ from domain.events import DomainEvent
 from domain.workspace.events import (
     InstancePhaseChanged,
     InstanceRequested,
+    PinChanged,
     WorkspaceCreated,
     WorkspaceDeleted,
 )
@@ -37,6 +38,7 @@ class WorkspaceState:
     instance_id: str | None = None
     phase: Phase | None = None
     deleted: bool = False
+    pinned: bool = False
 
     @property
     def exists(self) -> bool:
@@ -69,7 +71,14 @@ class DeleteWorkspace:
     reason: str | None = None
 
 
-WorkspaceCommand = CreateWorkspace | StartInstance | AdvanceInstance | DeleteWorkspace
+@dataclass(frozen=True, slots=True)
+class SetPinned:
+    """Pin (keep however long it stays stopped) or unpin; asking for what already is changes nothing."""
+
+    pinned: bool
+
+
+WorkspaceCommand = CreateWorkspace | StartInstance | AdvanceInstance | DeleteWorkspace | SetPinned
 
 
 class WorkspaceDecider:
@@ -106,6 +115,8 @@ class WorkspaceDecider:
                 raise IllegalTransition(f"an instance cannot go from {state.phase} to {command.phase}")
             return [InstancePhaseChanged(instance_id=command.instance_id, phase=command.phase,
                                          reason=command.reason)]
+        if isinstance(command, SetPinned):
+            return [] if command.pinned == state.pinned else [PinChanged(pinned=command.pinned)]
         return [WorkspaceDeleted(reason=command.reason)]
 
     def evolve(self, state: WorkspaceState, event: DomainEvent) -> WorkspaceState:
@@ -117,6 +128,8 @@ class WorkspaceDecider:
             return replace(state, instance_id=event.instance_id, phase=Phase.PENDING)
         if isinstance(event, InstancePhaseChanged):
             return replace(state, phase=Phase(event.phase))
+        if isinstance(event, PinChanged):
+            return replace(state, pinned=event.pinned)
         if isinstance(event, WorkspaceDeleted):
             return replace(state, deleted=True)
         return state

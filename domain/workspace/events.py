@@ -34,6 +34,14 @@ class WorkspaceDeleted(DomainEvent):
     reason: str | None = None
 
 
+class PinChanged(DomainEvent):
+    """The owner pinned the workspace (kept however long it stays stopped) or unpinned it (deleted once it has
+    been stopped for the retention period)."""
+
+    TYPE: ClassVar[str] = "workspace.pin_changed"
+    pinned: bool
+
+
 class ContextResolved(DomainEvent):
     """The context URL was resolved against the real remote to one commit."""
 

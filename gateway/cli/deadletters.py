@@ -46,7 +46,7 @@ def replay_dead_letters(
 ) -> None:
     """Hand parked events back to their worker; each settles on success or stays parked with the new error."""
     async def work(stores: Stores) -> list[dict[str, Any]]:
-        deps = await open_worker_dependencies(settings_or_fail(as_json))
+        deps = await open_worker_dependencies(settings_or_fail(as_json), stores.views)
         try:
             return await replay_parked(stores, handler_named(handlers_by_name(deps), consumer))
         finally:

@@ -25,7 +25,7 @@ from handlers.runtime.worker import Worker
 from infra.kafka.relay import KafkaRelay
 from infra.kafka.source import KafkaEventSource
 from infra.settings import Mode
-from infra.stores import open_stores
+from infra.stores import Stores, open_stores
 from schemas.codec import EventCodec
 
 Grace = Annotated[float, typer.Option(help="Seconds to let in-flight work finish on SIGTERM before cancelling.")]
@@ -81,20 +81,20 @@ def worker(name: Annotated[str, typer.Argument(help="The handler to run.")], gra
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     async def main() -> None:
-        deps = await open_worker_dependencies(settings)
-        try:
-            await run_worker(handler_named(handlers_by_name(deps), name))
-        finally:
-            await close_worker_dependencies(deps)
-
-    async def run_worker(handler: Handler) -> None:
         stores = await open_stores(settings)
+        try:
+            deps = await open_worker_dependencies(settings, stores.views)
+            try:
+                await run_worker(handler_named(handlers_by_name(deps), name), stores)
+            finally:
+                await close_worker_dependencies(deps)
+        finally:
+            await stores.close()
+
+    async def run_worker(handler: Handler, stores: Stores) -> None:
         stream_types = {stream_type_of_event(t) for t in handler.event_types}
         source = KafkaEventSource(settings.kafka_bootstrap, handler.name, stream_types)
         running = Worker(handler, source, stores.events, EventCodec())
-        try:
-            await until_signalled(running.run, lambda: running.stop(grace))
-        finally:
-            await stores.close()
+        await until_signalled(running.run, lambda: running.stop(grace))
 
     run_async(as_json, main())

@@ -7,6 +7,7 @@ import typer
 from gateway.cli.config import config
 from gateway.cli.deadletters import deadletters
 from gateway.cli.distributed import relay, worker
+from gateway.cli.env import env
 from gateway.cli.replay import replay
 from gateway.cli.up import up
 from gateway.cli.workspace import workspace
@@ -20,6 +21,7 @@ app.command()(worker)
 app.add_typer(deadletters, name="deadletters")
 app.add_typer(config, name="config")
 app.add_typer(workspace, name="workspace")
+app.add_typer(env, name="env")
 
 
 def main() -> None:

@@ -181,8 +181,32 @@ def list_workspaces(phase: Annotated[str | None, typer.Option(help="Only in this
         if as_json:
             emit_json({"workspaces": rows})
             return
-        table("Workspaces", ["id", "phase", "owner", "context", "url"],
-              [[w["id"], w.get("phase") or "-", w["owner"], w["context_url"], w["url"]] for w in rows])
+        table("Workspaces", ["id", "pin", "phase", "owner", "context", "url"],
+              [[w["id"], PIN_MARK if w.get("pinned") else "", w.get("phase") or "-", w["owner"], w["context_url"],
+                w["url"]] for w in rows])
+
+
+PIN_MARK = "📌"
+
+
+def _pin_command(pinned: bool) -> Callable[..., None]:
+    def run(workspace_id: WorkspaceId, as_json: JsonFlag = False) -> None:
+        with api_or_fail(as_json) as api:
+            ws = api.call("PUT", f"/api/workspaces/{workspace_id}/pinned", json={"pinned": pinned})
+            if as_json:
+                emit_json(ws)
+            elif pinned:
+                console.print(f"{PIN_MARK} pinned {workspace_id}: kept however long it stays stopped")
+            else:
+                console.print(f"unpinned {workspace_id}: deleted once stopped for the retention period")
+
+    run.__doc__ = ("Pin a workspace: it is kept however long it stays stopped." if pinned else
+                   "Unpin a workspace: once stopped for the retention period (14 days by default) it is deleted.")
+    return run
+
+
+workspace.command("pin")(_pin_command(True))
+workspace.command("unpin")(_pin_command(False))
 
 
 @workspace.command("status")

@@ -1,4 +1,4 @@
-"""Workspaces: create, list, read, start, stop, delete, and port visibility."""
+"""Workspaces: create, list, read, start, stop, delete, pin, port visibility, and (admins) everyone's."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from domain.errors import InvalidInput
 from domain.workspace.decider import DEFAULT_IDE, check_ide
 from gateway.auth.identity import Identity
 from gateway.bodies import object_body, only_fields, required_string, string_field
@@ -66,6 +67,20 @@ def endpoints(gw: Gateway) -> list[Endpoint]:
         return JSONResponse({"id": workspace_id, "deleted": True, "cleanup": cleanup},
                             status_code=202 if cleanup else 200)
 
+    async def set_pinned(request: Request) -> Response:
+        identity = await gw.require(request)
+        body = await object_body(request)
+        only_fields(body, "pinned")
+        pinned = body.get("pinned")
+        if not isinstance(pinned, bool):
+            raise InvalidInput(f"pinned must be true or false, got {pinned!r}", field="pinned")
+        doc = await service.set_pinned(identity, request.path_params["workspace_id"], pinned)
+        return JSONResponse(view(doc, identity))
+
+    async def all_workspaces(request: Request) -> Response:
+        identity = await gw.require_admin(request)
+        return JSONResponse({"workspaces": [view(d, identity) for d in await service.everyone()]})
+
     async def set_port_visibility(request: Request) -> Response:
         identity = await gw.require(request)
         workspace_id = request.path_params["workspace_id"]
@@ -106,6 +121,18 @@ def endpoints(gw: Gateway) -> list[Endpoint]:
             "Delete a workspace, running or not", "workspaces",
             (Reply(200, "Deleted.", ref("Deleted")),
              Reply(202, "Deleted; its running instance is being removed by its node.", ref("Deleted")), _NOT_FOUND))),
+        Endpoint(one + "/pinned", "PUT", set_pinned, Operation(
+            "Pin or unpin a workspace", "workspaces",
+            (Reply(200, "The workspace (pinning what is pinned changes nothing).", ref("Workspace")), _NOT_FOUND,
+             problem_reply(422, "A bad body: `pinned` missing or not a boolean, or another field.")),
+            body=ref("Pinned"),
+            description="A pinned workspace is kept however long it stays stopped; an unpinned one is deleted "
+                        "once it has been stopped (or failed) for the retention period (`BERTH_RETENTION_DAYS`, "
+                        "14 days by default), and the deletion's reason says so.")),
+        Endpoint("/api/admin/workspaces", "GET", all_workspaces, Operation(
+            "Every user's workspaces, most recently updated first (admins)", "workspaces",
+            (Reply(200, "The workspaces, with their owner, phase, node and pin.", ref("WorkspaceList")),
+             problem_reply(403, "Not an admin.")))),
         Endpoint(one + "/ports/{port:int}", "PATCH", set_port_visibility, Operation(
             "Make a port public or private", "workspaces",
             (Reply(200, "The port.", ref("Port")), _NOT_FOUND,

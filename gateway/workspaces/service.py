@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from domain.context.parse import parse_context_url
@@ -18,6 +19,7 @@ from domain.workspace.decider import (
     AdvanceInstance,
     CreateWorkspace,
     DeleteWorkspace,
+    SetPinned,
     StartInstance,
     WorkspaceCommand,
     WorkspaceDecider,
@@ -167,6 +169,13 @@ class WorkspaceService:
                  and (phase is None or d["phase"] == (None if phase == "none" else phase))]
         return sorted(shown, key=lambda d: (str(d.get("created_at")), str(d["id"])))
 
+    async def everyone(self) -> Sequence[Doc]:
+        """Every user's workspaces, most recently updated first (the admins' overview; the caller checks the
+        role). The same documents `list` shows an admin, in the order an operator looks at them."""
+        docs = await self._views.list(PROJECTION, COLLECTION)
+        return sorted(docs, key=lambda d: (str(d.get("updated_at") or d.get("created_at")), str(d["id"])),
+                      reverse=True)
+
     async def start(self, identity: Identity, workspace_id: str) -> Doc:
         executed = await self._run(identity, workspace_id, StartInstance(new_instance_id()))
         return _doc(executed)
@@ -203,6 +212,10 @@ class WorkspaceService:
         reason = f"deleted by {identity.username}" + (f"; {active}" if active else "")
         await self._run(identity, workspace_id, DeleteWorkspace(reason))
         return active
+
+    async def set_pinned(self, identity: Identity, workspace_id: str, pinned: bool) -> Doc:
+        """Pinning a pinned workspace (or unpinning an unpinned one) appends nothing."""
+        return _doc(await self._run(identity, workspace_id, SetPinned(pinned)))
 
     async def set_port_visibility(self, identity: Identity, workspace_id: str, port: int, visibility: str) -> Doc:
         check_port(port)

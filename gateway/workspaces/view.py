@@ -44,7 +44,9 @@ def ports_of(doc: Doc, urls: Urls) -> list[dict[str, Any]]:
 def workspace_view(doc: Doc, urls: Urls, *, internals: bool = False) -> dict[str, Any]:
     """Admins see the internals too (which node and container, for support)."""
     shown = {k: v for k, v in doc.items() if k not in _SECRET and (internals or k not in _INTERNAL)}
-    return {**shown, "url": urls.ide(str(doc["id"])), "ports": ports_of(doc, urls)}
+    # Documents from before pinning existed have no `pinned`: they are not pinned.
+    return {**shown, "pinned": bool(doc.get("pinned", False)), "url": urls.ide(str(doc["id"])),
+            "ports": ports_of(doc, urls)}
 
 
 def doc_from_history(history: Sequence[Recorded]) -> Doc | None:

@@ -26,8 +26,9 @@ def test_up_serves_the_api_with_the_printed_token_and_stops_on_sigterm(tmp_path:
     try:
         assert running.announced["mode"] == "embedded"
         assert running.announced["dashboard_url"] == f"http://berth.localhost:{running.port}/"
+        # The node agent registers the node first, then `berth up` makes the admin and its token.
         assert [e["type"] for e in running.get("/api/events").json()["events"]] == [
-            "user.created", "user.token_issued"]
+            "node.registered", "user.created", "user.token_issued"]
         assert running.get("/api/events", token="berth_wrong").status_code == 401
         problem = running.get("/api/events?limit=0")
         assert problem.status_code == 422
@@ -35,7 +36,7 @@ def test_up_serves_the_api_with_the_printed_token_and_stops_on_sigterm(tmp_path:
         assert problem.json()["field"] == "limit"
 
         asyncio.run(seed(tmp_path, 3))
-        page = running.get("/api/events?after=2&limit=4").json()["events"]
+        page = running.get("/api/events?after=3&limit=4").json()["events"]
         assert [e["version"] for e in page] == [1, 2, 3, 1]
         assert page[0]["type"] == "workspace.created" and page[0]["stream_id"] == "workspace-w0"
         # The live projection catches up by itself.

@@ -17,6 +17,7 @@ from domain.context.model import ContextUrl, ResolvedContext
 from domain.envelope import Cause
 from domain.events import DomainEvent
 from domain.image.events import ImageBuildFailed, ImageBuildLog, ImageBuildStarted, ImageBuilt
+from domain.node.decider import RegisterNode
 from domain.workspace.decider import CreateWorkspace, StartInstance, WorkspaceDecider
 from domain.workspace.events import ConfigResolved, ContextResolved, ImageReady, InstancePhaseChanged
 from handlers.builder import BuilderHandler
@@ -24,12 +25,13 @@ from handlers.preparer import PreparerHandler
 from handlers.runtime.handler import Handler, HandlerContext
 from handlers.runtime.store_source import StoreEventSource
 from handlers.runtime.worker import Worker
-from handlers.scheduler import SchedulerHandler
+from handlers.scheduler import ConfiguredNodes, SchedulerHandler
 from infra.git import GitCache, read_files_at, resolve_context
 from infra.git.checkout import checked_out
 from infra.images.builder import ImageBuilder
 from infra.images.local_images import LocalImages, connect
 from infra.store.sqlite import SqliteEventStore
+from node_agent.registration import register_node
 from schemas.codec import EventCodec
 from tests.gitserver import BareRepo, Seeded, SmartHttpServer
 from tests.waiting import eventually
@@ -71,8 +73,9 @@ async def platform(tmp_path: Path, engine: docker.APIClient) -> AsyncIterator[Sq
     handlers: list[Handler] = [
         PreparerHandler(resolve, read, DEFAULT_IMAGE),
         BuilderHandler(ImageBuilder(engine, LocalImages(engine)), checkout),
-        SchedulerHandler("local"),
+        SchedulerHandler(ConfiguredNodes("local")),
     ]
+    await register_node(HandlerContext(store, CODEC), RegisterNode("local", 2, 8 << 30, 10))  # room to schedule
     workers = [Worker(h, StoreEventSource(store, h.name, checkpoint_interval=0.1), store, CODEC) for h in handlers]
     tasks = [asyncio.create_task(w.run()) for w in workers]
     yield store
