@@ -11,13 +11,14 @@ help:
 setup:
 	@scripts/setup-python.sh
 
-# The Docker engine, the offline base workspace image, the workspace supervisor and the browser IDE
-# (code-server), each built once and cached in ~/.cache/berth.
+# The Docker engine, the offline base workspace image, the workspace supervisor, the browser IDE
+# (code-server) and Berth's VS Code extension for it, each built once and cached in ~/.cache/berth.
 engine:
 	@scripts/services/docker.sh start
 	@scripts/base-image.sh
 	@scripts/build-supervisor.sh >/dev/null
 	@scripts/install-code-server.sh >/dev/null
+	@scripts/build-ide-extension.sh >/dev/null
 
 # PostgreSQL and Kafka for the distributed mode and its tests.
 services:
@@ -39,3 +40,4 @@ bench: setup engine services browser
 	@.venv/bin/python bench/image_cache.py
 	@.venv/bin/python bench/time_to_ready.py
 	@.venv/bin/python bench/ide_ready.py
+	@.venv/bin/python bench/dashboard.py

@@ -11,12 +11,15 @@ from domain.errors import PermanentError
 from handlers.runtime.handler import HandlerContext
 from infra.blobs.local import LocalBlobStore
 from infra.readmodel.contract import ReadModelStore
+from infra.secrets import secret_box
 from infra.settings import Settings
 from infra.store.contract import EventStore
 from node_agent.docker_runtime import DockerRuntime
 from node_agent.ide import ide_directory
+from node_agent.ide_extension import PackagingError, ide_extension_vsix
 from node_agent.lifecycle import NodeAgentHandler
 from node_agent.monitor import NodeMonitor
+from node_agent.registration import engine_facts, register_node, registration
 from schemas.codec import EventCodec
 
 BUILD_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "build-supervisor.sh"
@@ -30,6 +33,14 @@ def supervisor_binary(settings: Settings) -> Path:
     if done.returncode != 0:
         raise PermanentError(f"building the workspace supervisor failed: {done.stderr.strip()[-2000:]}")
     return Path(done.stdout.strip().splitlines()[-1])
+
+
+def _ide_extension() -> Path:
+    """Berth's VS Code extension (the task terminals), packaged once per source and cached."""
+    try:
+        return ide_extension_vsix()
+    except (OSError, PackagingError) as error:
+        raise PermanentError(f"packaging Berth's VS Code extension failed: {error}") from error
 
 
 @dataclass
@@ -46,7 +57,17 @@ async def open_node_agent(settings: Settings, events: EventStore, views: ReadMod
                           codec: EventCodec) -> NodeAgent:
     binary = await asyncio.to_thread(supervisor_binary, settings)
     ide_dir = await asyncio.to_thread(ide_directory)
+    ide_extension = None if ide_dir is None else await asyncio.to_thread(_ide_extension)
+    secrets = await asyncio.to_thread(secret_box, settings)  # the gateway's key: it sealed the values
     runtime = await DockerRuntime.connect(LocalBlobStore(settings.home / "blobs"), node=settings.node)
+    # Registered before any worker runs, so the scheduler finds the node with the first instance.
+    try:
+        facts = await engine_facts(runtime.engine)
+        await register_node(HandlerContext(events, codec),
+                            registration(settings.node, facts, settings.node_capacity, runtime.classes))
+    except BaseException:
+        await runtime.close()
+        raise
     handler = NodeAgentHandler(runtime, binary, settings.home / "instances", ide_dir=ide_dir,
-                               ide_port=settings.ide_port)
+                               ide_port=settings.ide_port, secrets=secrets, ide_extension=ide_extension)
     return NodeAgent(runtime, handler, NodeMonitor(runtime, HandlerContext(events, codec), views))

@@ -1,8 +1,9 @@
 """The container request for one workspace instance, as plain data (pure: unit-tested without an engine).
 
 Security posture, and why:
-- Not privileged, no Docker socket, no host paths but the two read-only supervisor files and the
-  read-only IDE install (Node + code-server, shared by every workspace on the node).
+- Not privileged, no Docker socket, no host paths but the two read-only supervisor files, the
+  read-only IDE install (Node + code-server, shared by every workspace on the node) and Berth's read-only
+  VS Code extension (.vsix) beside it.
 - Capabilities: all dropped, then the ones a dev box with working `sudo` needs added back:
   SETUID/SETGID (sudo and the supervisor switch users), CHOWN/DAC_OVERRIDE/FOWNER (root inside may
   manage any file, e.g. `sudo apt-get install`), FSETID (keeps setuid/setgid bits of files root
@@ -32,6 +33,7 @@ from node_agent.naming import (
     SUPERVISOR_PORT,
     WORKSPACE_DIR,
 )
+from node_agent.supervisor_config import IDE_EXTENSION_PATH
 from node_agent.workspace_classes import WorkspaceClass
 
 SUPERVISOR_PATH = "/.berth/supervisor"
@@ -97,6 +99,8 @@ def container_request(spec: InstanceSpec, klass: WorkspaceClass, node: str) -> C
     }
     if spec.ide_dir is not None:
         binds[str(spec.ide_dir)] = {"bind": IDE_PATH, "mode": "ro"}
+        if spec.ide_extension is not None:
+            binds[str(spec.ide_extension)] = {"bind": IDE_EXTENSION_PATH, "mode": "ro"}
     host = {
         "binds": binds,
         # None: the engine picks a free host port; it is read back after start.

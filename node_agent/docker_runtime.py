@@ -126,7 +126,10 @@ class DockerRuntime:
     def _create(self, spec: InstanceSpec) -> CreatedInstance:
         ref = spec.ref
         request = container_request(spec, resolve_class(spec.workspace_class, self.classes), self.node)
-        mounted = (("supervisor binary", spec.supervisor_binary), ("supervisor config", spec.supervisor_config))
+        mounted = [("supervisor binary", spec.supervisor_binary), ("supervisor config", spec.supervisor_config)]
+        if spec.ide_extension is not None:
+            # A missing file would be bind-mounted as a new empty directory: refuse instead.
+            mounted.append(("IDE extension", spec.ide_extension))
         for what, path in mounted:
             if not path.is_file():
                 raise SupervisorFileMissing(what, str(path))

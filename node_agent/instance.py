@@ -46,7 +46,8 @@ class InstanceSpec:
     """A container to create. `supervisor_binary` and `supervisor_config` are files on this node,
     mounted read-only: the workspace image is used as it is (no rebuild to add Berth's parts).
     `ide_dir` is the IDE install on this node (scripts/install-code-server.sh), mounted read-only at
-    /.berth/ide; None for a workspace without a browser IDE."""
+    /.berth/ide; None for a workspace without a browser IDE. `ide_extension` is Berth's own VS Code extension
+    (node_agent.ide_extension), mounted read-only beside it for the supervisor to install."""
 
     ref: InstanceRef
     image: str
@@ -55,6 +56,7 @@ class InstanceSpec:
     workspace_class: str = "default"
     env: Mapping[str, str] = field(default_factory=dict)
     ide_dir: Path | None = None
+    ide_extension: Path | None = None
 
 
 @dataclass(frozen=True)

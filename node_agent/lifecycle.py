@@ -29,6 +29,7 @@ from domain.workspace.events import (
 )
 from domain.workspace.phases import Phase
 from handlers.runtime.handler import HandlerContext
+from infra.secrets import SecretBox
 from infra.store.records import Append
 from node_agent.docker_runtime import DockerRuntime
 from node_agent.errors import WorkspaceBackupFailed
@@ -36,6 +37,7 @@ from node_agent.facts import InstanceFacts, facts_of
 from node_agent.instance import ContentSource, GitSource, InstanceRef, InstanceSpec
 from node_agent.supervisor_client import shut_down_tasks, wait_for_ide, wait_for_supervisor
 from node_agent.supervisor_config import repository_name, supervisor_config, write_config
+from node_agent.user_env import UserEnvironment, user_environment
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +50,19 @@ class NodeAgentHandler:
     event_types = frozenset({InstancePhaseChanged.TYPE, WorkspaceDeleted.TYPE})
 
     def __init__(self, runtime: DockerRuntime, supervisor_binary: Path, state_dir: Path,
-                 ready_timeout: float = 60.0, *, ide_dir: Path | None = None, ide_port: int = 23000) -> None:
+                 ready_timeout: float = 60.0, *, ide_dir: Path | None = None, ide_port: int = 23000,
+                 secrets: SecretBox | None = None, ide_extension: Path | None = None) -> None:
         """`ide_dir`: the node's code-server install (node_agent.ide.ide_directory), mounted into every
-        workspace and served on `ide_port`; None = workspaces without a browser IDE."""
+        workspace and served on `ide_port`; None = workspaces without a browser IDE. `ide_extension`: Berth's
+        .vsix (node_agent.ide_extension), mounted and installed wherever there is an IDE."""
         self._runtime = runtime
         self._binary = supervisor_binary
         self._state_dir = state_dir
         self._ready_timeout = ready_timeout
         self._ide_dir = ide_dir
         self._ide_port = ide_port
+        self._ide_extension = ide_extension
+        self._secrets = secrets  # opens the owner's environment variables (node_agent/user_env.py)
 
     @property
     def name(self) -> str:
@@ -82,7 +88,7 @@ class NodeAgentHandler:
         ref = InstanceRef(workspace_id, changed.instance_id)
         if changed.phase == Phase.SCHEDULED and state.phase in (Phase.SCHEDULED, Phase.CREATING, Phase.INITIALIZING):
             if changed.reason == f"node {self.node}":
-                await self._start(context, stream, ref, state.workspace_class, state.ide, cause)
+                await self._start(context, stream, ref, state.workspace_class, state.ide, state.owner, cause)
         elif changed.phase == Phase.STOPPING and state.phase is Phase.STOPPING:
             await self._stop(context, stream, ref, cause)
         elif changed.phase == Phase.FAILED:
@@ -92,20 +98,31 @@ class NodeAgentHandler:
     # -- start -------------------------------------------------------------------------------------
 
     async def _start(self, context: HandlerContext, stream: str, ref: InstanceRef, workspace_class: str,
-                     ide: str, cause: Cause) -> None:
+                     ide: str, owner: str | None, cause: Cause) -> None:
         facts = await facts_of(context, stream, ref.instance_id)
         if facts.image is None or facts.config is None or facts.context is None:
             await self._advance(context, stream, ref, Phase.FAILED, "scheduled before its image and config were "
                                 "ready", cause)
             return
-        await self._advance(context, stream, ref, Phase.CREATING, f"creating the container on {self.node}", cause)
+        try:
+            environment = await self._user_environment(context, owner, facts.context.clone_url)
+        except PermanentError as error:
+            await self._advance(context, stream, ref, Phase.FAILED, str(error), cause)
+            return
+        creating = f"creating the container on {self.node}"
+        if environment.values:  # names only, never values
+            creating += f"; {environment.summary}"
+            log.info("%s/%s: %s", ref.workspace_id, ref.instance_id, environment.summary)
+        await self._advance(context, stream, ref, Phase.CREATING, creating, cause)
         await self._runtime.remove(ref)  # a container left by an interrupted earlier attempt (keeps the volume)
         config_file = self._state_dir / ref.workspace_id / ref.instance_id / "supervisor.json"
         ide_dir = self._ide_dir_for(ide)
         try:
             write_config(config_file, self._supervisor_config(ref, facts, "fresh", ide_dir))
             created = await self._runtime.create(InstanceSpec(ref, facts.image, self._binary, config_file,
-                                                              workspace_class=workspace_class, ide_dir=ide_dir))
+                                                              workspace_class=workspace_class, ide_dir=ide_dir,
+                                                              ide_extension=self._ide_extension_for(ide_dir),
+                                                              env=environment.values))
             if not await self._advance(context, stream, ref, Phase.INITIALIZING, "filling /workspace", cause):
                 return
             git = GitSource(facts.context.clone_url, self._checkout(facts), commit=facts.context.commit)
@@ -128,6 +145,13 @@ class NodeAgentHandler:
             return
         await self._advance(context, stream, ref, Phase.RUNNING, ide_problem, cause)
 
+    async def _user_environment(self, context: HandlerContext, owner: str | None,
+                                clone_url: str) -> UserEnvironment:
+        """The owner's variables for this repository, read now: a change applies from the next start."""
+        if owner is None:
+            return UserEnvironment()
+        return await user_environment(context, owner, clone_url, self._secrets)
+
     def _checkout(self, facts: InstanceFacts) -> str:
         assert facts.config is not None and facts.context is not None
         return facts.config.checkout_location or repository_name(facts.context.clone_url)
@@ -136,11 +160,15 @@ class NodeAgentHandler:
         """The IDE install to mount: none for a workspace whose owner chose no IDE (SSH only)."""
         return None if ide == "none" else self._ide_dir
 
+    def _ide_extension_for(self, ide_dir: Path | None) -> Path | None:
+        return None if ide_dir is None else self._ide_extension
+
     def _supervisor_config(self, ref: InstanceRef, facts: InstanceFacts, mode: Literal["fresh", "restart"],
                            ide_dir: Path | None) -> dict[str, object]:
         assert facts.config is not None and facts.context is not None
         return supervisor_config(ref.workspace_id, ref.instance_id, facts.config, facts.context.clone_url, mode,
-                                 ide_port=self._ide_port if ide_dir is not None else None)
+                                 ide_port=self._ide_port if ide_dir is not None else None,
+                                 ide_extension=self._ide_extension_for(ide_dir) is not None)
 
     # -- stop --------------------------------------------------------------------------------------
 

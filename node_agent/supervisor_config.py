@@ -17,6 +17,8 @@ from domain.config import ExecCommand, LifecycleCommand, ShellCommand, Workspace
 SUPERVISOR_PORT = 22999
 WORKSPACE_DIR = "/workspace"
 IDE_DIR = "/.berth/ide"  # where container_config mounts the node's IDE install
+IDE_EXTENSION_PATH = "/.berth/ide-extensions/berth.task-terminals.vsix"
+"""Where container_config mounts Berth's own VS Code extension (node_agent.ide_extension)."""
 
 
 def repository_name(clone_url: str) -> str:
@@ -54,16 +56,21 @@ def extension_entries(extensions: tuple[str, ...] | list[str], checkout_dir: str
     return entries
 
 
-def ide_section(ide_port: int | None, extensions: list[str] | None = None) -> dict[str, Any] | None:
+def ide_section(ide_port: int | None, extensions: list[str] | None = None,
+                ide_extension: bool = False) -> dict[str, Any] | None:
     """code-server on `ide_port` (the port the gateway's IDE host proxies to), with the extensions to install
-    before it starts (see extension_entries); None = no IDE (SSH only)."""
+    before it starts (see extension_entries), after Berth's own when `ide_extension` (mounted at
+    IDE_EXTENSION_PATH); None = no IDE (SSH only)."""
     if ide_port is None:
         return None
-    return {"kind": "code-server", "dir": IDE_DIR, "port": ide_port, "extensions": list(extensions or [])}
+    return {"kind": "code-server", "dir": IDE_DIR, "port": ide_port, "extensions": list(extensions or []),
+            "builtin_extensions": [IDE_EXTENSION_PATH] if ide_extension else []}
 
 
 def supervisor_config(workspace_id: str, instance_id: str, config: WorkspaceConfig, clone_url: str,
-                      start_mode: Literal["fresh", "restart"], ide_port: int | None = None) -> dict[str, Any]:
+                      start_mode: Literal["fresh", "restart"], ide_port: int | None = None,
+                      ide_extension: bool = False) -> dict[str, Any]:
+    """`ide_extension`: Berth's extension is mounted at IDE_EXTENSION_PATH (the supervisor installs it)."""
     checkout = config.checkout_location or repository_name(clone_url)
     return {
         "workspace_id": workspace_id,
@@ -80,7 +87,8 @@ def supervisor_config(workspace_id: str, instance_id: str, config: WorkspaceConf
         "start_mode": start_mode,
         "log_dir": f"{WORKSPACE_DIR}/.berth/logs",
         "ide": ide_section(ide_port, extension_entries(config.vscode_extensions,
-                                                       posixpath.join(WORKSPACE_DIR, checkout))),
+                                                       posixpath.join(WORKSPACE_DIR, checkout)),
+                           ide_extension),
     }
 
 

@@ -27,7 +27,8 @@ The file, with every field (only `workspace_id` and `instance_id` are required):
       "log_dir": "/workspace/.berth/logs",# absolute; task and lifecycle output files
       "token": null,                      # when a string, every request must carry `Authorization: Bearer <token>`
       "ide": {"kind": "code-server", "dir": "/.berth/ide", "port": 23000,  # null = no IDE (SSH only)
-              "extensions": ["/workspace/repo/tools/x.vsix", "ms-python.python"]}  # installed before it starts
+              "extensions": ["/workspace/repo/tools/x.vsix", "ms-python.python"],  # installed before it starts
+              "builtin_extensions": ["/.berth/ide-extensions/berth.task-terminals.vsix"]},  # Berth's own .vsix
     }
 """
 
@@ -122,6 +123,9 @@ class IdeConfig:
     extensions: tuple[str, ...] = ()
     """VS Code extensions to install before code-server starts: absolute paths of `.vsix` files, or marketplace
     ids (`publisher.name`); what cannot be installed is reported in the IDE's log (supervisor/ide.py)."""
+    builtin_extensions: tuple[str, ...] = ()
+    """Berth's own `.vsix` files (absolute paths the node agent mounts read-only, outside the workspace), installed
+    in every workspace before `extensions`, replacing whatever version of them is installed."""
 
 
 @dataclass(frozen=True)
@@ -198,11 +202,16 @@ def _ide(item: _Obj | None) -> IdeConfig | None:
         dir=item.absolute_path("dir", DEFAULT_IDE_DIR),
         port=item.port("port", DEFAULT_IDE_PORT),
         extensions=item.optional_strings("extensions"),
+        builtin_extensions=item.optional_strings("builtin_extensions"),
     )
     item.reject_unknown()
     for index, extension in enumerate(ide.extensions):
         if not extension.strip():
             raise ConfigError(f"{item.at('extensions')}[{index}]", "is empty")
+    for index, path in enumerate(ide.builtin_extensions):
+        if not (posixpath.isabs(path) and posixpath.normpath(path) == path and path.lower().endswith(".vsix")):
+            raise ConfigError(f"{item.at('builtin_extensions')}[{index}]",
+                              f"must be the normalized absolute path of a .vsix file, got {path!r}")
     return ide
 
 

@@ -10,8 +10,10 @@ through, and it reaches the port only through the supervisor's CONNECT tunnel. I
 extensions live under /workspace/.berth/ide, so settings and installed extensions are in the
 workspace's backup and survive a restart; its IPC socket lives in /tmp, outside the backup.
 
-Extensions (the config's `ide.extensions`) are installed before code-server first starts, with code-server's
-own `--install-extension` into the same extensions directory: `.vsix` files from the repository, and
+Extensions are installed before code-server first starts, with code-server's own `--install-extension` into the
+same extensions directory. First Berth's own (`ide.builtin_extensions`: .vsix files the node agent mounts, e.g. the
+task terminals of ide_extension/), in every workspace, so they are there however the IDE's data was restored;
+then the config's (`ide.extensions`): `.vsix` files from the repository, and
 marketplace ids (`publisher.name`), which need the internet: each is tried once with a short timeout, and
 when the marketplace does not answer the remaining ids are not tried. What was not installed, and why, is
 written to the IDE's log and the supervisor's; the IDE starts either way.
@@ -91,6 +93,9 @@ def command(config: IdeConfig, workspace_dir: str, folder: str) -> list[str]:
         "none",
         "--disable-telemetry",
         "--disable-update-check",
+        # The folder is the owner's own repository in a container of their own (Gitpod and Codespaces do
+        # not ask either): without this, VS Code asks before any terminal opens, Berth's task terminals too.
+        "--disable-workspace-trust",
         "--user-data-dir",
         posixpath.join(data, "user-data"),
         "--extensions-dir",
@@ -105,11 +110,11 @@ def data_dir(workspace_dir: str) -> str:
     return posixpath.join(workspace_dir, DATA_DIR)
 
 
-def install_command(config: IdeConfig, workspace_dir: str, extension: str) -> list[str]:
+def install_command(config: IdeConfig, workspace_dir: str, extension: str, *, force: bool = False) -> list[str]:
     """code-server installing one extension (a .vsix path or a marketplace id) where `command`'s code-server
-    looks for extensions (pure: unit-tested)."""
+    looks for extensions (pure: unit-tested). `force`: replace any installed version, also a higher one."""
     data = data_dir(workspace_dir)
-    return [
+    argv = [
         node_binary(config.dir),
         entry_script(config.dir),
         "--user-data-dir",
@@ -119,6 +124,17 @@ def install_command(config: IdeConfig, workspace_dir: str, extension: str) -> li
         "--install-extension",
         extension,
     ]
+    return [*argv, "--force"] if force else argv
+
+
+def supervisor_access(port: int, token: str | None) -> dict[str, str]:
+    """The IDE's environment for Berth's extension (ide_extension/), which attaches to the tasks' terminals on
+    this supervisor's endpoint: its port, and its token when it needs one. In the environment rather than on a
+    command line, which every process in the container can read."""
+    env = {"BERTH_SUPERVISOR_PORT": str(port)}
+    if token is not None:
+        env["BERTH_SUPERVISOR_TOKEN"] = token
+    return env
 
 
 @dataclass(frozen=True)
@@ -181,10 +197,10 @@ class ExtensionOutcome:
         return {"extension": self.extension, "installed": self.installed, "detail": self.detail}
 
 
-def _local_vsix(path: str) -> VsixManifest | str:
-    """The manifest of the .vsix at `path`, or why it cannot be installed."""
+def _local_vsix(path: str, missing: str) -> VsixManifest | str:
+    """The manifest of the .vsix at `path`, or why it cannot be installed (`missing`: when there is no such file)."""
     if not os.path.isfile(path):
-        return "no such .vsix file in the repository"
+        return missing
     try:
         return vsix_manifest(path)
     except ValueError as error:
@@ -219,7 +235,7 @@ class IdeStatus:
     ready_in: float | None = None
     """Seconds from the latest start of the process to its first answer."""
     extensions: list[ExtensionOutcome] = field(default_factory=list)
-    """What became of each configured extension (filled in before the first start)."""
+    """What became of each extension, Berth's own first (filled in before the first start)."""
 
     @property
     def ready(self) -> bool:
@@ -367,15 +383,19 @@ class IdeService:
     # -- extensions ------------------------------------------------------------------------------
 
     async def _install_extensions(self) -> None:
-        """Install the configured extensions, one by one; none of them can keep the IDE from starting."""
-        if not self.config.extensions:
+        """Install Berth's and the configured extensions, one by one; none of them can keep the IDE from starting."""
+        wanted = [*self.config.builtin_extensions, *self.config.extensions]
+        if not wanted:
             return
         self._check_installed([node_binary(self.config.dir), entry_script(self.config.dir)])
         unreachable: str | None = None
-        for extension in self.config.extensions:
+        for extension in wanted:
             if self._stop.is_set():
                 return
-            outcome, trouble = await self._install_one(extension, unreachable)
+            if extension in self.config.builtin_extensions:
+                outcome, trouble = await self._install_vsix(extension, builtin=True), None
+            else:
+                outcome, trouble = await self._install_one(extension, unreachable)
             unreachable = unreachable or trouble
             self.status.extensions.append(outcome)
             self._on_change(self.status)
@@ -387,7 +407,7 @@ class IdeService:
                 self.output.append(f"berth: extension {extension} NOT installed: {outcome.detail}\n".encode())
         missing = [o.extension for o in self.status.extensions if not o.installed]
         if missing:
-            summary = (f"{len(missing)} of {len(self.config.extensions)} extensions were not installed "
+            summary = (f"{len(missing)} of {len(wanted)} extensions were not installed "
                        f"({', '.join(missing)}); the IDE starts without them")
             log.warning("%s", summary)
             self.output.append(f"berth: {summary}\n".encode())
@@ -402,15 +422,7 @@ class IdeService:
                                         "repository only; commit the file and give its path"), None
             if not posixpath.isabs(extension) or not extension.startswith(self._workspace_dir.rstrip("/") + "/"):
                 return ExtensionOutcome(extension, False, "not a path inside the repository"), None
-            manifest = _local_vsix(extension)
-            if isinstance(manifest, str):
-                return ExtensionOutcome(extension, False, manifest), None
-            if manifest.directory in installed_extensions(extensions_dir):
-                return ExtensionOutcome(extension, True, f"already installed ({manifest.id} {manifest.version})"), None
-            ok, detail = await self._run_install(extension, VSIX_TIMEOUT)
-            if ok:
-                return ExtensionOutcome(extension, True, f"installed ({manifest.id} {manifest.version})"), None
-            return ExtensionOutcome(extension, False, f"code-server could not install it: {detail}"), None
+            return await self._install_vsix(extension, builtin=False), None
         if EXTENSION_ID.fullmatch(extension) is None:
             return ExtensionOutcome(extension, False, "neither a marketplace id (publisher.name) nor the path of a "
                                     ".vsix file in the repository"), None
@@ -427,9 +439,25 @@ class IdeService:
                                     f"workspace ({detail})"), detail
         return ExtensionOutcome(extension, False, f"the marketplace did not provide it: {detail}"), None
 
-    async def _run_install(self, extension: str, within: float) -> tuple[bool, str]:
+    async def _install_vsix(self, path: str, *, builtin: bool) -> ExtensionOutcome:
+        """A local .vsix, unless this very version is installed already. Berth's own (`builtin`) is forced in:
+        its versions name builds, not an order, and the node's build must win over whatever version a
+        workspace's restored IDE data holds."""
+        extensions_dir = posixpath.join(data_dir(self._workspace_dir), "extensions")
+        manifest = _local_vsix(path, "not mounted in this workspace" if builtin else "no such .vsix file in the "
+                               "repository")
+        if isinstance(manifest, str):
+            return ExtensionOutcome(path, False, manifest)
+        if manifest.directory in installed_extensions(extensions_dir):
+            return ExtensionOutcome(path, True, f"already installed ({manifest.id} {manifest.version})")
+        ok, detail = await self._run_install(path, VSIX_TIMEOUT, force=builtin)
+        if ok:
+            return ExtensionOutcome(path, True, f"installed ({manifest.id} {manifest.version})")
+        return ExtensionOutcome(path, False, f"code-server could not install it: {detail}")
+
+    async def _run_install(self, extension: str, within: float, *, force: bool = False) -> tuple[bool, str]:
         """code-server --install-extension as the workspace user; (succeeded, the reason when not)."""
-        argv = install_command(self.config, self._workspace_dir, extension)
+        argv = install_command(self.config, self._workspace_dir, extension, force=force)
         captured = bytearray()
 
         def sink(data: bytes) -> None:

@@ -22,7 +22,9 @@ Processes (see `tasks`, `lifecycle`, `processes`, `environment`)
     IDE (see `ide`): with an `ide` in the config, code-server from <ide.dir> (mounted read-only) as
     `user` on 0.0.0.0:<ide.port> (--auth none: the gateway checks the owner), once every task has
     passed its `before` step; user data and extensions in /workspace/.berth/ide; restarted with a
-    backoff when it ends. Output: <log_dir>/ide.log.
+    backoff when it ends. Output: <log_dir>/ide.log. Its environment has BERTH_SUPERVISOR_PORT (and
+    BERTH_SUPERVISOR_TOKEN with a `token`): Berth's extension (<ide.builtin_extensions>, installed before the
+    config's extensions) attaches VS Code terminals to the tasks' terminals on this endpoint.
 
 HTTP on 0.0.0.0:<port>; one request per connection. When the config has a `token`, every request
 needs `Authorization: Bearer <token>` (or `Proxy-Authorization`), else 401.

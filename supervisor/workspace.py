@@ -13,7 +13,7 @@ from pathlib import Path
 
 from supervisor.config import SupervisorConfig
 from supervisor.environment import process_env
-from supervisor.ide import IdeService, IdeStatus
+from supervisor.ide import IdeService, IdeStatus, supervisor_access
 from supervisor.lifecycle import HookStatus, LifecycleRunner
 from supervisor.logs import OutputLog
 from supervisor.phases import TaskState, ready
@@ -66,7 +66,8 @@ class Workspace:
                 config.ide,
                 launcher=launcher,
                 identity=identity,
-                env=process_env(base_env, identity, config.env, berth),
+                # Last: a workspace's own env must not point Berth's extension elsewhere.
+                env=process_env(base_env, identity, config.env, berth, supervisor_access(config.port, config.token)),
                 workspace_dir=config.workspace_dir,
                 folder=self.ide_folder,
                 output=OutputLog(log_dir / "ide.log" if log_dir else None),

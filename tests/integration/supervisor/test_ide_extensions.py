@@ -2,7 +2,9 @@
 from the base image: a tiny .vsix built here (a zip of extension/package.json and [Content_Types].xml) that the
 repository holds is installed before code-server starts; a marketplace id cannot be fetched (the container has
 no internet), a missing file and a URL are not installed either, and the IDE log says which and why while
-the IDE starts anyway."""
+the IDE starts anyway. Berth's own extension (ide_extension/), mounted read-only outside the workspace, is
+installed in every workspace, over whatever version of it the workspace's IDE data holds, and only once; and
+code-server's environment tells it how to reach the supervisor."""
 
 from __future__ import annotations
 
@@ -13,8 +15,10 @@ from pathlib import Path
 import docker
 import pytest
 
+from node_agent.ide_extension import SOURCE_DIR, build_id, ide_extension_vsix, version_of, write_vsix
+from node_agent.supervisor_config import IDE_EXTENSION_PATH
 from tests.integration.supervisor.client import request, status
-from tests.integration.supervisor.test_container import SUPERVISOR_ARGS, config, run_in, workspace_container
+from tests.integration.supervisor.test_container import PORT, SUPERVISOR_ARGS, config, run_in, workspace_container
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(1200)]
@@ -99,3 +103,63 @@ async def test_a_vsix_from_the_repository_is_installed_and_the_rest_reported(
         run_in(container, "grep", "-q", "NOT installed", "/workspace/.berth/logs/ide.log")
         stderr = container.logs(stdout=False, stderr=True).decode()
         assert "extension ms-python.python not installed" in stderr, stderr
+
+
+CODE_SERVER = "/.berth/ide/node/bin/node /.berth/ide/lib/node_modules/code-server/out/node/entry.js"
+EXTENSIONS_DIR = "/workspace/.berth/ide/extensions"
+
+
+async def _ready(port: int) -> bool:
+    try:
+        return bool((await status(port))["ready"])
+    except (OSError, AssertionError, ValueError):
+        return False
+
+
+async def test_berths_own_extension_is_installed_over_any_other_version_once_and_finds_the_supervisor(
+    docker_client: docker.DockerClient, supervisor_binary: Path, ide_dir: Path, tmp_path: Path
+) -> None:
+    vsix = ide_extension_vsix(environ={"BERTH_CACHE_DIR": str(tmp_path / "cache")})
+    version = version_of(build_id(SOURCE_DIR))
+    source = tmp_path / "files"
+    source.mkdir()
+    # What a workspace restored from an older backup may hold: another (here: a higher) version of it.
+    write_vsix(SOURCE_DIR, source / "other.vsix", "999.0.0")
+    document = config(
+        ide={"kind": "code-server", "dir": "/.berth/ide", "port": IDE_PORT, "builtin_extensions": [IDE_EXTENSION_PATH],
+             "extensions": []},
+        tasks=[{"before": f"{CODE_SERVER} --extensions-dir {EXTENSIONS_DIR} --install-extension /src/other.vsix",
+                "command": "sleep 600"}],
+    )
+    mounts = {str(ide_dir): {"bind": "/.berth/ide", "mode": "ro"}, str(source): {"bind": "/src", "mode": "ro"},
+              str(vsix): {"bind": IDE_EXTENSION_PATH, "mode": "ro"}}
+    with workspace_container(docker_client, supervisor_binary, tmp_path, document, SUPERVISOR_ARGS, mounts) as (
+        container,
+        port,
+    ):
+        await eventually(lambda: _ready(port), within=120, every=0.2)
+        ide = (await status(port))["ide"]
+        assert ide["state"] == "ready", ide
+        assert ide["extensions"] == [{"extension": IDE_EXTENSION_PATH, "installed": True,
+                                      "detail": f"installed (berth.task-terminals {version})"}], ide
+        listed = run_in(container, "su", "berth", "-c", f"{CODE_SERVER} --extensions-dir {EXTENSIONS_DIR} "
+                        "--list-extensions --show-versions")
+        assert f"berth.task-terminals@{version}" in listed, listed
+
+        # code-server (and so its extension host) knows the supervisor's port; no token in this config.
+        read = container.exec_run(["cat", f"/proc/{ide['pid']}/environ"], user="berth")  # its own user may read it
+        assert read.exit_code == 0 and isinstance(read.output, bytes), read
+        environ = read.output.decode().split("\0")
+        assert f"BERTH_SUPERVISOR_PORT={PORT}" in environ
+        assert not [entry for entry in environ if entry.startswith("BERTH_SUPERVISOR_TOKEN=")]
+        command_line = run_in(container, "cat", f"/proc/{ide['pid']}/cmdline")
+        assert "BERTH_SUPERVISOR" not in command_line
+
+        # A restart finds it installed: not installed again.
+        container.restart(timeout=10)
+        container.reload()
+        port = int(container.attrs["NetworkSettings"]["Ports"][f"{PORT}/tcp"][0]["HostPort"])
+        await eventually(lambda: _ready(port), within=120, every=0.2)
+        again = (await status(port))["ide"]["extensions"]
+        assert again == [{"extension": IDE_EXTENSION_PATH, "installed": True,
+                          "detail": f"already installed (berth.task-terminals {version})"}], again

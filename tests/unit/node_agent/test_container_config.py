@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from node_agent.container_config import CAPABILITIES, ENTRYPOINT, container_request
 from node_agent.errors import UnknownWorkspaceClass
 from node_agent.instance import InstanceRef, InstanceSpec
+from node_agent.supervisor_config import IDE_EXTENSION_PATH
 from node_agent.workspace_classes import WORKSPACE_CLASSES, resolve_class
 
 REF = InstanceRef("amber-otter-k3x9qa", "3f2a9c1e-5b7d-4c1a-9e8f-0a1b2c3d4e5f")
@@ -43,6 +45,17 @@ def test_mounts_the_volume_and_the_supervisor_files_read_only_and_nothing_else()
         "/run/berth/ws/config.json": {"bind": "/.berth/config.json", "mode": "ro"},
     }
     assert not any("docker.sock" in source for source in binds)
+
+
+def test_the_ide_and_berths_extension_are_mounted_read_only_together() -> None:
+    vsix = Path("/cache/ide-extension/abc/berth.task-terminals.vsix")
+    with_ide = replace(SPEC, ide_dir=Path("/cache/code-server/4"), ide_extension=vsix)
+    binds = container_request(with_ide, WORKSPACE_CLASSES["default"], "node-1").host["binds"]
+    assert binds["/cache/code-server/4"] == {"bind": "/.berth/ide", "mode": "ro"}
+    assert binds[str(vsix)] == {"bind": IDE_EXTENSION_PATH, "mode": "ro"}
+    # No IDE, no extension for it.
+    without = container_request(replace(SPEC, ide_extension=vsix), WORKSPACE_CLASSES["default"], "node-1")
+    assert str(vsix) not in without.host["binds"]
 
 
 def test_identity_entrypoint_and_port() -> None:

@@ -22,6 +22,7 @@ from supervisor.ide import (
     ide_env,
     install_command,
     marketplace_installed,
+    supervisor_access,
     vsix_manifest,
 )
 
@@ -72,6 +73,7 @@ def test_command_line() -> None:
     assert options["--extensions-dir"] == "/workspace/.berth/ide/extensions"
     assert not options["--session-socket"].startswith("/workspace/")  # no socket file in the backup
     assert "--disable-telemetry" in argv and "--disable-update-check" in argv
+    assert "--disable-workspace-trust" in argv  # no question before the task terminals open
 
 
 def test_env_drops_what_would_override_the_command_line() -> None:
@@ -112,6 +114,31 @@ def test_install_command_uses_the_ides_extensions_dir() -> None:
     assert options["--extensions-dir"] == "/workspace/.berth/ide/extensions"
     assert options["--user-data-dir"] == "/workspace/.berth/ide/user-data"
     assert options["--install-extension"] == "/workspace/repo/x.vsix"
+
+
+def test_berths_own_extensions_in_the_config() -> None:
+    own = "/.berth/ide-extensions/berth.task-terminals.vsix"
+    parsed = parse_config(minimal(ide={"builtin_extensions": [own], "extensions": ["a.b"]})).ide
+    assert parsed is not None and parsed.builtin_extensions == (own,) and parsed.extensions == ("a.b",)
+    assert IdeConfig().builtin_extensions == ()
+
+
+@pytest.mark.parametrize("path", ["relative/x.vsix", "/.berth/../x.vsix", "/.berth/x.zip", ""])
+def test_berths_own_extensions_are_absolute_vsix_paths(path: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(minimal(ide={"builtin_extensions": [path]}))
+    assert raised.value.field == "ide.builtin_extensions[0]"
+
+
+def test_install_command_forces_only_when_asked() -> None:
+    assert "--force" not in install_command(IdeConfig(), "/workspace", "/workspace/repo/x.vsix")
+    forced = install_command(IdeConfig(), "/workspace", "/.berth/x.vsix", force=True)
+    assert forced[-3:] == ["--install-extension", "/.berth/x.vsix", "--force"]
+
+
+def test_the_ide_learns_how_to_reach_the_supervisor_from_its_environment() -> None:
+    assert supervisor_access(22999, None) == {"BERTH_SUPERVISOR_PORT": "22999"}
+    assert supervisor_access(1234, "t0k") == {"BERTH_SUPERVISOR_PORT": "1234", "BERTH_SUPERVISOR_TOKEN": "t0k"}
 
 
 def test_vsix_manifest(tmp_path: Path) -> None:
