@@ -19,20 +19,17 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
-import pygit2
 from playwright.sync_api import Browser, BrowserContext
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -40,6 +37,8 @@ from websockets.sync.client import connect
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from harness import Berth, Git, listening, wait_until  # noqa: E402
 
 from tests.e2e.browser import WORKBENCH, chromium, log_in  # noqa: E402
 
@@ -111,25 +110,13 @@ asyncio.run(main())
 '''
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_until(check: Callable[[], bool], within: float, every: float = 0.05) -> None:
-    deadline = time.monotonic() + within
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"not ready within {within}s")
-        time.sleep(every)
-
-
-def answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
+FILES = {
+    ".gitpod.yml": f"tasks:\n  - command: python3 echo_ws.py {ECHO_PORT}\n"
+                   f"ports:\n  - port: {ECHO_PORT}\n    visibility: public\n",
+    "echo_ws.py": ECHO_SERVER,
+    "hello.txt": "bench\n",
+}
+"""One small repository whose task is the WebSocket echo server."""
 
 
 def install(script: str) -> str:
@@ -137,82 +124,6 @@ def install(script: str) -> str:
     if done.returncode != 0:
         raise RuntimeError(f"scripts/{script} failed: {done.stderr[-2000:]}")
     return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
-
-
-class Git:
-    """A real git daemon on loopback serving one small repository whose task is the WebSocket echo server."""
-
-    def __init__(self, root: Path) -> None:
-        repo = pygit2.init_repository(str(root / "bench.git"), bare=True)
-        files = {
-            ".gitpod.yml": f"tasks:\n  - command: python3 echo_ws.py {ECHO_PORT}\n"
-                           f"ports:\n  - port: {ECHO_PORT}\n    visibility: public\n",
-            "echo_ws.py": ECHO_SERVER,
-            "hello.txt": "bench\n",
-        }
-        builder = repo.TreeBuilder()
-        for name, text in files.items():
-            builder.insert(name, repo.create_blob(text.encode()), pygit2.GIT_FILEMODE_BLOB)
-        signature = pygit2.Signature("bench", "bench@localhost")
-        repo.create_commit("refs/heads/main", signature, signature, "bench", builder.write(), [])
-        repo.set_head("refs/heads/main")
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            ["git", "daemon", "--reuseaddr", "--listen=127.0.0.1", f"--port={self.port}", "--export-all",
-             f"--base-path={root}", str(root)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(lambda: _listening(self.port), 10)
-        self.url = f"git://127.0.0.1:{self.port}/bench.git"
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-class Berth:
-    """`berth up` in its own state directory, as a user starts it, with this node's code-server install."""
-
-    def __init__(self, home: Path, ide_dir: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "BERTH_HOME": str(home), "BERTH_PORT": str(self.port), "BERTH_IDE_DIR": ide_dir,
-               "BERTH_DOMAIN": DOMAIN,
-               # A node of its own: another `berth up` on this engine would reconcile away our containers.
-               "BERTH_NODE": f"bench-{os.getpid()}"}
-        self.log = (home / "berth.log").open("w")
-        self.process = subprocess.Popen([sys.executable, "-c", "from gateway.cli.main import main; main()", "up",
-                                         "--json"], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=self.log,
-                                        text=True)
-        assert self.process.stdout is not None
-        announced = ""
-        while not announced.rstrip().endswith("}"):
-            line = self.process.stdout.readline()
-            if not line:
-                raise RuntimeError(f"berth up exited; see {home / 'berth.log'}")
-            announced += line
-        self.token = json.loads(announced)["token"]
-        self.http = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.token}"}, timeout=60)
-        wait_until(lambda: answers(f"{self.url}/api/health"), 60)
-
-    def delete(self, workspace_id: str) -> None:
-        self.http.delete(f"/api/workspaces/{workspace_id}")
-
-    def stop(self) -> None:
-        for ws in self.http.get("/api/workspaces").json()["workspaces"]:
-            self.delete(ws["id"])
-        time.sleep(2)
-        self.http.close()
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(60)
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-            self.log.close()
 
 
 def load_workbench(context: BrowserContext, url: str, within: float = 300) -> None:
@@ -327,7 +238,7 @@ def ws_rtt_direct_ms(script_dir: Path, count: int) -> float:
     with container("-p", f"127.0.0.1::{ECHO_PORT}", "-v", f"{script_dir}:/bench:ro", IMAGE,
                    "python3", "/bench/echo_ws.py", str(ECHO_PORT)) as name:
         port = published(name, ECHO_PORT)
-        wait_until(lambda: _listening(port), 30)
+        wait_until(lambda: listening(port), 30)
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -348,8 +259,8 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="berth-bench-ide-"))
     (scratch / "echo").mkdir()
     (scratch / "echo" / "echo_ws.py").write_text(ECHO_SERVER)
-    git = Git(scratch / "git")
-    berth = Berth(scratch, ide_dir)
+    git = Git(scratch / "git", FILES)
+    berth = Berth(scratch, BERTH_IDE_DIR=ide_dir, BERTH_DOMAIN=DOMAIN)
     ready: list[float] = []
     floor: list[float] = []
     try:

@@ -13,123 +13,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-import pygit2
+from harness import Berth, Git, answers, wait_until
 
-ROOT = Path(__file__).resolve().parents[1]
 IMAGE = "berth/base:latest"
 SERVE = "python3 -m http.server 8000"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_until(check: Any, within: float, every: float = 0.02) -> None:
-    deadline = time.monotonic() + within
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"not ready within {within}s")
-        time.sleep(every)
-
-
-def answers(url: str, headers: dict[str, str] | None = None) -> bool:
-    try:
-        return httpx.get(url, headers=headers, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-class Git:
-    """A real git daemon on loopback serving one small repository whose task serves HTTP on a public port."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        repo = pygit2.init_repository(str(root / "bench.git"), bare=True)
-        files = {".gitpod.yml": f"tasks:\n  - command: {SERVE}\nports:\n  - port: 8000\n    visibility: public\n",
-                 "README.md": "bench\n"}
-        builder = repo.TreeBuilder()
-        for name, text in files.items():
-            builder.insert(name, repo.create_blob(text.encode()), pygit2.GIT_FILEMODE_BLOB)
-        signature = pygit2.Signature("bench", "bench@localhost")
-        repo.create_commit("refs/heads/main", signature, signature, "bench", builder.write(), [])
-        repo.set_head("refs/heads/main")
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            ["git", "daemon", "--reuseaddr", "--listen=127.0.0.1", f"--port={self.port}", "--export-all",
-             f"--base-path={root}", str(root)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(lambda: _listening(self.port), 10)
-        self.url = f"git://127.0.0.1:{self.port}/bench.git"
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-class Berth:
-    """`berth up` in its own state directory, as a user starts it."""
-
-    def __init__(self, home: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "BERTH_HOME": str(home), "BERTH_PORT": str(self.port), "BERTH_SSH_PORT": str(free_port())}
-        self.log = (home / "berth.log").open("w")
-        self.process = subprocess.Popen([sys.executable, "-c", "from gateway.cli.main import main; main()", "up",
-                                         "--json"], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=self.log,
-                                        text=True)
-        assert self.process.stdout is not None
-        announced = ""
-        while not announced.rstrip().endswith("}"):
-            line = self.process.stdout.readline()
-            if not line:
-                raise RuntimeError(f"berth up exited; see {home / 'berth.log'}")
-            announced += line
-        self.token = json.loads(announced)["token"]
-        self.domain = str(httpx.URL(json.loads(announced)["dashboard_url"]).host)
-        self.http = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.token}"}, timeout=60)
-        wait_until(lambda: answers(f"{self.url}/api/health"), 60)
-
-    def workspace(self, workspace_id: str) -> dict[str, Any]:
-        return dict(self.http.get(f"/api/workspaces/{workspace_id}").json())
-
-    def wait_phase(self, workspace_id: str, phases: set[str], within: float = 300) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-
-        def settled() -> bool:
-            nonlocal found
-            found = self.workspace(workspace_id)
-            return found.get("phase") in phases
-
-        wait_until(settled, within, 0.05)
-        return found
-
-    def stop(self) -> None:
-        for ws in self.http.get("/api/workspaces").json()["workspaces"]:
-            self.http.delete(f"/api/workspaces/{ws['id']}")
-        time.sleep(2)
-        self.http.close()
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(60)
-        self.log.close()
+FILES = {".gitpod.yml": f"tasks:\n  - command: {SERVE}\nports:\n  - port: 8000\n    visibility: public\n",
+         "README.md": "bench\n"}
+"""One small repository whose task serves HTTP on a public port."""
 
 
 def measure_ready(berth: Berth, git: Git) -> float:
@@ -210,7 +108,7 @@ def main() -> None:
     args = parser.parse_args()
     rounds, megabytes = (2, 50) if args.quick else (5, 200)
     scratch = Path(tempfile.mkdtemp(prefix="berth-bench-"))
-    git = Git(scratch / "git")
+    git = Git(scratch / "git", FILES)
     berth = Berth(scratch)
     try:
         measure_ready(berth, git)  # warm: the first start fetches the repository into the git cache

@@ -1,6 +1,6 @@
-"""The dashboard's routes: the page at `/` (for a logged-in user; anyone else goes to the login page and is
-sent back afterwards), its static assets and its event stream. None is part of the API, so none carries an
-OpenAPI operation."""
+"""The dashboard's routes: the pages at `/`, `/workspaces/{id}`, `/settings` and `/admin` (for a logged-in
+user; anyone else goes to the login page and is sent back afterwards), their static assets and the event
+stream. None is part of the API, so none carries an OpenAPI operation."""
 
 from __future__ import annotations
 
@@ -11,18 +11,28 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
 
 from domain.errors import InvalidInput, NotFound
+from gateway.auth.identity import Identity
 from gateway.context import Gateway
 from gateway.dashboard.assets import ASSET_PATH, asset
-from gateway.dashboard.page import CONTENT_SECURITY_POLICY, dashboard_page, not_found_page, workspace_page
+from gateway.dashboard.page import (
+    ADMIN,
+    PAGE_HEADERS,
+    SETTINGS,
+    Shell,
+    admin_page,
+    dashboard_page,
+    not_found_page,
+    settings_page,
+    workspace_page,
+)
 from gateway.dashboard.stream import user_workspace_events
 from gateway.openapi.operation import Endpoint
 from gateway.params import int_param
 from gateway.workspaces.service import WorkspaceService
 
 SCRIPT, STYLESHEET, WORKSPACE_SCRIPT = "dashboard.js", "dashboard.css", "workspace.js"
+SETTINGS_SCRIPT, ADMIN_SCRIPT = "settings.js", "admin.js"
 WORKSPACE_PATH = "/workspaces/{workspace_id}"
-_PAGE_HEADERS = {"Cache-Control": "no-store", "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-                 "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
 EVENTS_PATH = "/dashboard/events"
 """Not part of the API (no OpenAPI operation): the page's own stream, see `gateway.dashboard.stream`."""
 
@@ -40,23 +50,43 @@ def _resume_from(request: Request) -> int | None:
     return int(last) if last.isdigit() else None
 
 
+def shell(identity: Identity, script_name: str) -> Shell:
+    script, stylesheet = asset(script_name), asset(STYLESHEET)
+    assert script is not None and stylesheet is not None, "the dashboard's assets ship with the package"
+    return Shell(script, stylesheet, identity.username, identity.is_admin)
+
+
 def endpoints(gw: Gateway) -> list[Endpoint]:
     service = WorkspaceService(gw.store, gw.codec, gw.views)
 
     async def index(request: Request) -> Response:
-        if await gw.identity(request) is None:
+        identity = await gw.identity(request)
+        if identity is None:
             return login_redirect(request)
-        script, stylesheet = asset(SCRIPT), asset(STYLESHEET)
-        assert script is not None and stylesheet is not None, "the dashboard's assets ship with the package"
         # Never cached: whether the page or the login comes back depends on the session.
-        return HTMLResponse(dashboard_page(script, stylesheet), headers=_PAGE_HEADERS)
+        return HTMLResponse(dashboard_page(shell(identity, SCRIPT)), headers=PAGE_HEADERS)
+
+    async def settings(request: Request) -> Response:
+        identity = await gw.identity(request)
+        if identity is None:
+            return login_redirect(request)
+        return HTMLResponse(settings_page(shell(identity, SETTINGS_SCRIPT)), headers=PAGE_HEADERS)
+
+    async def admin(request: Request) -> Response:
+        identity = await gw.identity(request)
+        if identity is None:
+            return login_redirect(request)
+        frame = shell(identity, ADMIN_SCRIPT)
+        if not identity.is_admin:
+            # As absent as any page that is not there: nothing says an admin page exists.
+            return HTMLResponse(not_found_page(frame.stylesheet, "page"), status_code=404, headers=PAGE_HEADERS)
+        return HTMLResponse(admin_page(frame), headers=PAGE_HEADERS)
 
     async def workspace(request: Request) -> Response:
         identity = await gw.identity(request)
         if identity is None:
             return login_redirect(request)
-        script, stylesheet = asset(WORKSPACE_SCRIPT), asset(STYLESHEET)
-        assert script is not None and stylesheet is not None, "the dashboard's assets ship with the package"
+        frame = shell(identity, WORKSPACE_SCRIPT)
         workspace_id = request.path_params["workspace_id"]
         try:
             doc = await service.get(identity, workspace_id)
@@ -65,9 +95,9 @@ def endpoints(gw: Gateway) -> list[Endpoint]:
         # The dashboard is the user's own: another user's workspace is as absent as one that never was
         # (admins too; the API gives them every control they need).
         if doc is None or str(doc["owner"]) != identity.username:
-            return HTMLResponse(not_found_page(stylesheet), status_code=404, headers=_PAGE_HEADERS)
-        page = workspace_page(script, stylesheet, workspace_id, offer_start=request.query_params.get("start") == "1")
-        return HTMLResponse(page, headers=_PAGE_HEADERS)
+            return HTMLResponse(not_found_page(frame.stylesheet), status_code=404, headers=PAGE_HEADERS)
+        page = workspace_page(frame, workspace_id, offer_start=request.query_params.get("start") == "1")
+        return HTMLResponse(page, headers=PAGE_HEADERS)
 
     async def static(request: Request) -> Response:
         found = asset(request.path_params["name"])
@@ -95,5 +125,6 @@ def endpoints(gw: Gateway) -> list[Endpoint]:
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     return [Endpoint("/", "GET", index, None), Endpoint(WORKSPACE_PATH, "GET", workspace, None),
+            Endpoint(SETTINGS, "GET", settings, None), Endpoint(ADMIN, "GET", admin, None),
             Endpoint(ASSET_PATH, "GET", static, None),
             Endpoint(EVENTS_PATH, "GET", events, None)]

@@ -5,6 +5,10 @@ page is open: an EventSource per workspace would stall the page (its fetches que
 the sixth workspace on. This stream follows the global log instead and keeps the user's own workspaces, so
 it also brings workspaces created elsewhere (the CLI, another tab). Each message's `id` is the event's global
 position, so a reconnecting EventSource resumes where it stopped with `Last-Event-ID`.
+
+It also carries the image builds of the user's workspaces (`build` messages): a build's output lives on the
+image's stream (`image-<key>`), which names the workspace only in its `image.build_started`; following them
+here shows the build log the moment a batch of lines is stored, with no polling of the logs API.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+from domain.image.events import ImageBuildFailed, ImageBuildLog, ImageBuildStarted, ImageBuilt
 from domain.workspace.events import WorkspaceCreated
 from gateway.aggregates import decode
 from gateway.sse import KEEPALIVE, RETRY_MS, event_data, sse_comment, sse_message
@@ -22,7 +27,10 @@ from projections.workspaces import COLLECTION, PROJECTION
 from schemas.codec import EventCodec
 
 EVENT_NAME = "workspace"
+BUILD_EVENT_NAME = "build"
 _PREFIX = "workspace-"
+_IMAGE_PREFIX = "image-"
+_BUILD_TYPES = frozenset({ImageBuildStarted.TYPE, ImageBuildLog.TYPE, ImageBuilt.TYPE, ImageBuildFailed.TYPE})
 _PAGE = 500
 
 
@@ -49,8 +57,53 @@ class Owners:
         return self._known[stream_id]
 
 
-async def _owned(owners: Owners, codec: EventCodec, stored: StoredEvent, username: str) -> bytes | None:
+class Builds:
+    """Which workspace each image stream is building for now: the workspace named by the stream's latest
+    `image.build_started` (builds of one cache key follow each other on one stream). Learnt as the starts pass
+    by, else, for a build that began before the connection, from the stream itself."""
+
+    def __init__(self, store: EventStore, codec: EventCodec) -> None:
+        self._store, self._codec = store, codec
+        self._known: dict[str, tuple[str, str] | None] = {}
+
+    def learn(self, stream_id: str, started: ImageBuildStarted) -> None:
+        self._known[stream_id] = (started.workspace_id, started.instance_id)
+
+    async def of(self, stream_id: str, position: int) -> tuple[str, str] | None:
+        """For the event at `position`: the latest start at or before it (a replay may be behind the head)."""
+        if stream_id not in self._known:
+            found: tuple[str, str] | None = None
+            for stored in await self._store.read_stream(stream_id):
+                if stored.envelope.position > position:
+                    break
+                if stored.envelope.type == ImageBuildStarted.TYPE:
+                    started = decode(self._codec, stored).payload
+                    assert isinstance(started, ImageBuildStarted)
+                    found = (started.workspace_id, started.instance_id)
+            self._known[stream_id] = found
+        return self._known[stream_id]
+
+
+async def _build(owners: Owners, builds: Builds, codec: EventCodec, stored: StoredEvent,
+                 username: str) -> bytes | None:
     envelope = stored.envelope
+    if envelope.type not in _BUILD_TYPES:
+        return None
+    recorded = decode(codec, stored)
+    if isinstance(recorded.payload, ImageBuildStarted):
+        builds.learn(envelope.stream_id, recorded.payload)
+    building = await builds.of(envelope.stream_id, envelope.position)
+    if building is None or await owners.of(_PREFIX + building[0]) != username:
+        return None
+    data = {**event_data(recorded), "workspace_id": building[0], "instance_id": building[1]}
+    return sse_message(envelope.position, BUILD_EVENT_NAME, data)
+
+
+async def _owned(owners: Owners, builds: Builds, codec: EventCodec, stored: StoredEvent,
+                 username: str) -> bytes | None:
+    envelope = stored.envelope
+    if envelope.stream_id.startswith(_IMAGE_PREFIX):
+        return await _build(owners, builds, codec, stored, username)
     if not envelope.stream_id.startswith(_PREFIX):
         return None
     recorded = decode(codec, stored)
@@ -66,7 +119,7 @@ async def user_workspace_events(store: EventStore, codec: EventCodec, views: Rea
                                 after_position: int | None, *, keepalive: float = KEEPALIVE) -> AsyncIterator[bytes]:
     """From `after_position`, or from now when it is None: the page reads the list after opening the stream,
     so what happened before is in the list and what happens after is in the stream."""
-    owners = Owners(store, codec, views)
+    owners, builds = Owners(store, codec, views), Builds(store, codec)
     position = await store.head_position() if after_position is None else after_position
     yield f"retry: {RETRY_MS}\n\n".encode()
     # A first message naming where the stream starts: the page knows it is connected and may read the list.
@@ -77,7 +130,7 @@ async def user_workspace_events(store: EventStore, codec: EventCodec, views: Rea
         page = await store.read_all(position, _PAGE)
         for stored in page:
             position = stored.envelope.position
-            message = await _owned(owners, codec, stored, username)
+            message = await _owned(owners, builds, codec, stored, username)
             if message is not None:
                 yield message
                 quiet_since = loop.time()

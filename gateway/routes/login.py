@@ -29,6 +29,8 @@ from gateway.auth.redirects import safe_next
 from gateway.auth.tokens import issue_token
 from gateway.bodies import object_body, only_fields, string_field
 from gateway.context import Gateway
+from gateway.dashboard.assets import asset
+from gateway.dashboard.page import login_headers
 from gateway.openapi.operation import Endpoint, Operation, Reply, problem_reply, ref
 from gateway.problems import Forbidden, Unauthorized
 
@@ -43,16 +45,24 @@ def _dummy_hash() -> str:
 
 
 def login_page(next_url: str, error: str | None = None) -> str:
-    message = f'<p role="alert">{html.escape(error)}</p>' if error else ""
+    """The dashboard's own stylesheet (by its hashed URL), so the first page a new user sees looks like Berth."""
+    stylesheet = asset("dashboard.css")
+    assert stylesheet is not None, "the dashboard's assets ship with the package"
+    message = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
     return (
-        "<!doctype html><html><head><meta charset=utf-8><title>Berth: log in</title></head><body>"
-        f"<h1>Log in to Berth</h1>{message}"
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"><title>Berth: log in</title>'
+        f'<link rel="stylesheet" href="{html.escape(stylesheet.url)}"></head><body>'
+        '<header class="top"><h1>Berth</h1></header>'
+        '<main><section class="panel login" aria-labelledby="login-heading">'
+        f'<h2 id="login-heading">Log in to Berth</h2>{message}'
         '<form method="post" action="/api/login">'
         f'<input type="hidden" name="next" value="{html.escape(next_url)}">'
-        '<p><label>Username <input name="username" autocomplete="username"></label></p>'
+        '<p><label>Username <input type="text" name="username" autocomplete="username"></label></p>'
         '<p><label>Password <input name="password" type="password" autocomplete="current-password"></label></p>'
-        '<p>or <label>Token <input name="token" type="password" placeholder="berth_…"></label></p>'
-        '<p><button type="submit">Log in</button></p></form></body></html>'
+        '<p class="muted">or</p>'
+        '<p><label>Token <input name="token" type="password" placeholder="berth_…"></label></p>'
+        '<p><button type="submit" class="primary">Log in</button></p></form></section></main></body></html>'
     )
 
 
@@ -84,7 +94,8 @@ def endpoints(gw: Gateway) -> list[Endpoint]:
                 raise InvalidInput("send a token, or a username and password", field="token")
         except Unauthorized as error:
             if is_form:
-                return HTMLResponse(login_page(next_url, str(error)), status_code=401)
+                return HTMLResponse(login_page(next_url, str(error)), status_code=401,
+                                    headers=login_headers(gw.domain))
             raise
         session = await issue_token(gw.store, gw.codec, identity.username, SESSION_TOKEN_NAME,
                                     Cause(identity.username), lifetime=timedelta(days=SESSION_DAYS))
@@ -112,7 +123,8 @@ def endpoints(gw: Gateway) -> list[Endpoint]:
 
     async def login_form(request: Request) -> Response:
         return HTMLResponse(login_page(safe_next(request.query_params.get("next"), gw.domain,
-                                                 request.headers.get("host", ""))))
+                                                 request.headers.get("host", ""))),
+                            headers=login_headers(gw.domain))
 
     return [
         Endpoint("/login", "GET", login_form, None),

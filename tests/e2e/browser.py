@@ -129,7 +129,11 @@ def open_terminal(page: Page, within: float = 60.0) -> Locator:
     keep an accessibility tree of its lines, which is what `terminal_text` reads. The terminal is created from
     the command palette: its keybinding (Ctrl+`, Ctrl+Shift+C) differs between VS Code builds and browsers."""
     run_command(page, "Terminal: Create New Terminal")
-    trust_if_asked(page)
+    return active_terminal(page, within)
+
+
+def active_terminal(page: Page, within: float = 60.0) -> Locator:
+    """The active integrated terminal's xterm element, with screen reader mode on (see `open_terminal`)."""
     terminal = page.locator(".terminal-wrapper.active .xterm").first
     terminal.wait_for(state="visible", timeout=within * 1000)
     tree = page.locator(".terminal-wrapper.active .xterm-accessibility-tree")
@@ -142,16 +146,32 @@ def open_terminal(page: Page, within: float = 60.0) -> Locator:
     return terminal
 
 
-def trust_if_asked(page: Page, within: float = 5.0) -> bool:
-    """Answers VS Code's workspace-trust question ("Creating a terminal process requires executing code")
-    as the owner of their own repository does: Trust Folder & Continue. False when it was not asked."""
-    trust = page.locator(".monaco-dialog-box").get_by_role("button", name="Trust Folder & Continue")
-    try:
-        trust.wait_for(state="visible", timeout=within * 1000)
-    except PlaywrightTimeout:
-        return False
-    trust.click(timeout=10_000)
-    return True
+TERMINAL_TAB = ".terminal-tabs-entry, .single-terminal-tab"
+"""A terminal's entry in the panel: in its tabs list, or in its title while it is the only terminal."""
+
+
+def terminal_tab(page: Page, name: str, within: float = 60.0) -> Locator:
+    """The terminal panel's entry of the terminal whose name contains `name`, once it is visible."""
+    tab = page.locator(TERMINAL_TAB, has_text=name).first
+    tab.wait_for(state="visible", timeout=within * 1000)
+    return tab
+
+
+def terminal_names(page: Page) -> list[str]:
+    """What the terminal panel's entries say (for messages)."""
+    return [text.strip() for text in page.locator(TERMINAL_TAB).all_inner_texts()]
+
+
+def wait_for_terminal_line(page: Page, expect: str, within: float = 60.0) -> str:
+    """What the active terminal shows, once a line of it is exactly `expect`."""
+    deadline = time.monotonic() + within
+    shown = ""
+    while time.monotonic() < deadline:
+        shown = terminal_text(page)
+        if any(line.strip() == expect for line in shown.splitlines()):
+            return shown
+        page.wait_for_timeout(200)
+    raise AssertionError(f"{expect!r} did not appear in the terminal within {within} s; it shows:\n{shown}")
 
 
 def terminal_text(page: Page) -> str:
@@ -180,13 +200,7 @@ def run_in_terminal(page: Page, terminal: Locator, command: str, expect: str, wi
             raise AssertionError(f"the terminal did not take {command!r}; it shows:\n{terminal_text(page)}")
         page.keyboard.press("Control+U")
     page.keyboard.press("Enter")
-    shown = ""
-    while time.monotonic() < deadline:
-        shown = terminal_text(page)
-        if any(line.strip() == expect for line in shown.splitlines()):
-            return shown
-        page.wait_for_timeout(200)
-    raise AssertionError(f"{expect!r} did not appear in the terminal within {within} s; it shows:\n{shown}")
+    return wait_for_terminal_line(page, expect, max(deadline - time.monotonic(), 0.1))
 
 
 def _prompt(text: str) -> bool:
@@ -200,3 +214,22 @@ def _until(page: Page, check: Callable[[], bool], within: float) -> bool:
             return False
         page.wait_for_timeout(100)
     return True
+
+
+def wider_than_viewport(page: Page) -> list[str]:
+    """The elements that stick out of the viewport on the right (a phone user would have to scroll sideways
+    to see them), as `tag#id.class right-edge`; empty when the page fits."""
+    return list(page.evaluate("""() => {
+        const width = document.documentElement.clientWidth;
+        if (document.documentElement.scrollWidth <= width) return [];
+        return [...document.body.querySelectorAll("*")]
+            .filter((e) => e.getBoundingClientRect().right > width + 0.5)
+            .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className} `
+                        + Math.round(e.getBoundingClientRect().right))
+            .slice(-6);
+    }"""))
+
+
+def session_cookie(page: Page) -> str:
+    """The `Cookie` header value the page's browser sends to Berth: to try the session outside the browser."""
+    return "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies() if c["name"].startswith("berth"))

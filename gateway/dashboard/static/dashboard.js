@@ -1,59 +1,28 @@
 // Berth dashboard: the user's workspaces, live. Plain modern JavaScript, no library.
 // Reads and changes go through the public API; one server-sent event stream (/dashboard/events) brings every
-// event of the user's workspaces. Phases come straight from the events (no wait for the read model); the rest
-// of a row (IDE and port URLs) is re-read from the API, and a re-read older than the newest event seen is not
-// allowed to win.
+// event of the user's workspaces and of their image builds. Phases come straight from the events (no wait for
+// the read model); the rest of a row (IDE and port URLs) is re-read from the API, and a re-read older than the
+// newest event seen is not allowed to win. Pinned workspaces come first, then the oldest first.
 
-const ACTIVE = new Set(["pending", "preparing", "scheduled", "creating", "initializing", "running", "stopping"]);
+import { ACTIVE, $, api, confirmDialog, element, setupHeader } from "./common.js";
+import { CreationProgress } from "./progress.js";
+
 const rows = new Map(); // workspace id -> {doc, seen (newest event version applied), element, refresh, busy}
-const list = document.getElementById("workspaces");
-const listMessage = document.getElementById("list-message");
-
-class ApiError extends Error {
-  constructor(status, problem) {
-    super(problem.detail || problem.title || `HTTP ${status}`);
-    this.status = status;
-    this.problem = problem;
-  }
-}
-
-function toLogin() {
-  // An expired session: log in again, then come back here.
-  location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
-}
-
-async function api(method, path, body) {
-  const options = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
-  if (body !== undefined) {
-    options.headers["Content-Type"] = "application/json";
-    options.body = JSON.stringify(body);
-  }
-  const response = await fetch(path, options);
-  if (response.status === 401) {
-    toLogin();
-    throw new ApiError(401, { detail: "your session has ended" });
-  }
-  const text = await response.text();
-  const data = text ? JSON.parse(text) : {};
-  if (!response.ok) throw new ApiError(response.status, data);
-  return data;
-}
-
-function element(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (name === "text") node.textContent = value;
-    else node.setAttribute(name, value);
-  }
-  node.append(...children);
-  return node;
-}
+const list = $("workspaces");
+const listMessage = $("list-message");
+const progress = new CreationProgress();
 
 function phaseOf(doc) {
   return doc.phase || "not started";
 }
 
+// Where a row belongs: pinned first, then by creation (as the API lists them).
+function orderKey(doc) {
+  return `${doc.pinned ? 0 : 1}|${doc.created_at || ""}|${doc.id}`;
+}
+
 function buildRow(id) {
+  const pin = element("button", { type: "button", class: "pin", "aria-pressed": "false", text: "Pin" });
   const name = element("div", { class: "name" },
     element("a", { class: "id", href: `/workspaces/${encodeURIComponent(id)}` }), element("span", { class: "context" }));
   const status = element("span", { class: "status", role: "status", "aria-live": "polite" });
@@ -64,8 +33,9 @@ function buildRow(id) {
   const remove = element("button", { type: "button", class: "danger delete", text: "Delete" });
   const ports = element("ul", { class: "ports", "aria-label": "Ports" });
   const error = element("p", { class: "row-error", role: "alert" });
-  const li = element("li", { class: "workspace", "data-id": id }, name, statusCell,
+  const li = element("li", { class: "workspace", "data-id": id }, pin, name, statusCell,
     element("div", { class: "actions" }, open, start, stop, remove), ports, error);
+  pin.addEventListener("click", () => togglePin(id));
   start.addEventListener("click", () => act(id, "start"));
   stop.addEventListener("click", () => act(id, "stop"));
   remove.addEventListener("click", () => confirmDelete(id));
@@ -77,19 +47,26 @@ function render(id) {
   if (!row) return;
   const { doc, element: li } = row;
   const phase = phaseOf(doc);
-  li.querySelector(".id").textContent = doc.id;
-  li.querySelector(".id").setAttribute("aria-label", `Details of ${doc.id}`);
+  const idLink = li.querySelector(".id");
+  idLink.textContent = doc.id;
+  idLink.setAttribute("aria-label", `Details of ${doc.id}`);
   li.querySelector(".context").textContent = doc.context_url || "";
   li.querySelector(".context").title = doc.context_url || "";
   const status = li.querySelector(".status");
   status.textContent = phase;
   status.dataset.phase = phase;
   li.dataset.phase = phase;
+  li.dataset.pinned = String(Boolean(doc.pinned));
   li.querySelector(".reason").textContent = doc.reason || "";
   li.querySelector(".reason").title = doc.reason || "";
-  const label = `${doc.id}`;
+  const pin = li.querySelector(".pin");
+  pin.setAttribute("aria-pressed", String(Boolean(doc.pinned)));
+  pin.setAttribute("aria-label", `Pin ${doc.id}`);
+  pin.textContent = doc.pinned ? "Pinned" : "Pin";
+  // Never disabled while the request runs (a disabled button drops the keyboard focus): busy says wait.
+  pin.setAttribute("aria-busy", String(row.busy));
   const open = li.querySelector(".open");
-  open.setAttribute("aria-label", `Open IDE of ${label}`);
+  open.setAttribute("aria-label", `Open IDE of ${doc.id}`);
   if (phase === "running" && doc.url) {
     open.href = doc.url;
     open.removeAttribute("aria-disabled");
@@ -103,28 +80,50 @@ function render(id) {
   const stop = li.querySelector(".stop");
   start.disabled = ACTIVE.has(phase) || row.busy;
   stop.disabled = !ACTIVE.has(phase) || phase === "stopping" || row.busy;
-  start.setAttribute("aria-label", `Start ${label}`);
-  stop.setAttribute("aria-label", `Stop ${label}`);
-  li.querySelector(".delete").setAttribute("aria-label", `Delete ${label}`);
-  const ports = li.querySelector(".ports");
+  start.setAttribute("aria-label", `Start ${doc.id}`);
+  stop.setAttribute("aria-label", `Stop ${doc.id}`);
+  li.querySelector(".delete").setAttribute("aria-label", `Delete ${doc.id}`);
   const items = (doc.ports || []).map((port) => {
     const text = `${port.port}${port.name ? ` ${port.name}` : ""} (${port.visibility})`;
     if (phase !== "running" || !port.listening) return element("li", { text: `${text}, not listening` });
     return element("li", {}, element("a", { href: port.url, target: "_blank", rel: "noopener", text }));
   });
   if (items.length === 0) items.push(element("li", { text: "No ports" }));
-  ports.replaceChildren(...items);
+  li.querySelector(".ports").replaceChildren(...items);
+  place(row);
+}
+
+// Moves the row where its order key says, if it is not there already (a pin moves it to the top).
+function place(row) {
+  const key = orderKey(row.doc);
+  if (row.key === key && row.element.isConnected) return;
+  row.key = key;
+  let before = null;
+  for (const other of list.children) {
+    const candidate = rows.get(other.dataset.id);
+    if (other !== row.element && candidate && candidate.key > key) {
+      before = other;
+      break;
+    }
+  }
+  if (before !== row.element.nextElementSibling || !row.element.isConnected) {
+    const focused = row.element.contains(document.activeElement) ? document.activeElement : null;
+    list.insertBefore(row.element, before);
+    focused?.focus(); // moving an element blurs it: the keyboard user stays on the button they pressed
+  }
 }
 
 function updateListMessage() {
   listMessage.textContent = rows.size === 0 ? "No workspaces yet: create one from a git URL above." : "";
 }
 
+function newRow(doc) {
+  return { doc, seen: doc.version || 0, element: buildRow(doc.id), refresh: null, busy: false, key: null };
+}
+
 function addRow(doc) {
   if (rows.has(doc.id)) return;
-  const row = { doc, seen: doc.version || 0, element: buildRow(doc.id), refresh: null, busy: false };
-  rows.set(doc.id, row);
-  list.append(row.element);
+  rows.set(doc.id, newRow(doc));
   render(doc.id);
   updateListMessage();
 }
@@ -141,6 +140,7 @@ function removeRow(id) {
 
 function onEvent(event) {
   const id = event.workspace_id;
+  progress.onEvent(event);
   const row = rows.get(id);
   if (!row) {
     if (event.type !== "workspace.deleted") discover(id, event);
@@ -156,6 +156,8 @@ function onEvent(event) {
     row.doc = { ...row.doc, phase: "pending", reason: null };
   } else if (event.type === "workspace.instance_phase_changed") {
     row.doc = { ...row.doc, phase: event.payload.phase, reason: event.payload.reason ?? null };
+  } else if (event.type === "workspace.pin_changed") {
+    row.doc = { ...row.doc, pinned: Boolean(event.payload.pinned) };
   }
   render(id);
   scheduleRefresh(id, 100);
@@ -181,9 +183,9 @@ async function refresh(id, attempt) {
   if ((doc.version || 0) >= row.seen) {
     row.doc = doc;
   } else {
-    // The read model has not caught up with the events yet: keep the phase the events told, take the rest,
-    // and read again shortly.
-    row.doc = { ...doc, phase: row.doc.phase, reason: row.doc.reason };
+    // The read model has not caught up with the events yet: keep what the events told, take the rest, and
+    // read again shortly.
+    row.doc = { ...doc, phase: row.doc.phase, reason: row.doc.reason, pinned: row.doc.pinned };
     if (attempt < 8) scheduleRefresh(id, 250 * (attempt + 1), attempt + 1);
   }
   render(id);
@@ -227,6 +229,10 @@ function follow() {
     lastPosition = Number(message.lastEventId);
     onEvent(JSON.parse(message.data));
   });
+  stream.addEventListener("build", (message) => {
+    lastPosition = Number(message.lastEventId);
+    progress.onBuild(JSON.parse(message.data));
+  });
   stream.addEventListener("error", async () => {
     // EventSource reconnects by itself after network errors; it gives up (CLOSED) on an HTTP error, mostly an
     // ended session (401, which `api` turns into a trip to the login page).
@@ -258,34 +264,45 @@ async function act(id, action) {
   }
 }
 
-const dialog = document.getElementById("confirm-delete");
-
-function confirmDelete(id) {
-  document.getElementById("confirm-name").textContent = id;
-  dialog.returnValue = "";
-  dialog.dataset.id = id;
-  dialog.showModal();
+async function togglePin(id) {
+  const row = rows.get(id);
+  if (!row || row.busy) return;
+  const error = row.element.querySelector(".row-error");
+  error.textContent = "";
+  row.busy = true;
+  render(id);
+  try {
+    const doc = await api("PUT", `/api/workspaces/${encodeURIComponent(id)}/pinned`, { pinned: !row.doc.pinned });
+    row.doc = (doc.version || 0) >= row.seen ? doc : { ...row.doc, pinned: doc.pinned };
+  } catch (failure) {
+    error.textContent = `pin failed: ${failure.message}`;
+  } finally {
+    row.busy = false;
+    render(id);
+  }
 }
 
-dialog.addEventListener("close", async () => {
-  const id = dialog.dataset.id;
-  if (dialog.returnValue !== "delete" || !rows.has(id)) {
-    rows.get(id)?.element.querySelector(".delete").focus();
-    return;
-  }
+const deleteDialog = $("confirm-delete");
+
+async function confirmDelete(id) {
+  const confirmed = await confirmDialog(deleteDialog, (dialog) => {
+    dialog.querySelector(".subject").textContent = id;
+  });
+  if (!confirmed || !rows.has(id)) return;
   try {
     await api("DELETE", `/api/workspaces/${encodeURIComponent(id)}`);
     removeRow(id);
+    $("list-heading").focus(); // the Delete button went with its row: the keyboard user lands on the list
   } catch (failure) {
     const row = rows.get(id);
     if (row) row.element.querySelector(".row-error").textContent = `delete failed: ${failure.message}`;
   }
-});
+}
 
-const form = document.getElementById("create");
-const contextUrl = document.getElementById("context-url");
-const createError = document.getElementById("create-error");
-const createButton = document.getElementById("create-button");
+const form = $("create");
+const contextUrl = $("context-url");
+const createError = $("create-error");
+const createButton = $("create-button");
 
 form.addEventListener("submit", async (submitted) => {
   submitted.preventDefault();
@@ -299,24 +316,20 @@ form.addEventListener("submit", async (submitted) => {
     return;
   }
   createButton.disabled = true;
+  // Shown at once, on the click: the page changes because the user asked, not while they read it.
+  progress.begin(url);
   try {
     const doc = await api("POST", "/api/workspaces", { context_url: url });
+    progress.track(doc.id);
     addRow(doc);
     contextUrl.value = "";
   } catch (failure) {
+    progress.cancel();
     createError.textContent = failure.message;
     contextUrl.setAttribute("aria-invalid", "true");
     contextUrl.focus();
   } finally {
     createButton.disabled = false;
-  }
-});
-
-document.getElementById("logout").addEventListener("click", async () => {
-  try {
-    await api("POST", "/api/logout");
-  } finally {
-    location.assign("/login?next=/");
   }
 });
 
@@ -326,21 +339,31 @@ async function loadList() {
   try {
     // Admins may list everyone's workspaces; the dashboard shows the user's own (as its stream does).
     const { workspaces } = await api("GET", `/api/workspaces?owner=${encodeURIComponent(username)}`);
-    for (const doc of workspaces) addRow(doc);
+    // Built apart from the page and attached at once: one layout for the whole list.
+    const fragment = document.createDocumentFragment();
+    const fresh = workspaces.filter((doc) => !rows.has(doc.id)).map(newRow);
+    fresh.sort((a, b) => (orderKey(a.doc) < orderKey(b.doc) ? -1 : 1));
+    for (const row of fresh) {
+      rows.set(row.doc.id, row);
+      row.key = orderKey(row.doc);
+      fragment.append(row.element);
+    }
+    list.append(fragment);
+    for (const row of fresh) render(row.doc.id);
     updateListMessage();
   } catch (failure) {
     if (failure.status !== 401) listMessage.textContent = `Could not load workspaces: ${failure.message}`;
   }
 }
 
-async function start() {
+async function main() {
+  setupHeader();
   try {
     username = (await api("GET", "/api/me")).username;
   } catch {
     return; // not logged in any more: on the way to the login page
   }
-  document.getElementById("who").textContent = username;
   follow();
 }
 
-start();
+main();

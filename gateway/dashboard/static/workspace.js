@@ -1,13 +1,16 @@
-// Berth dashboard: one workspace's page. Status, ports (with their visibility), and the timeline: every event
-// of the workspace's stream, read from the start and then live from GET /api/workspaces/{id}/events.
+// Berth dashboard: one workspace's page. Status, ports (with their visibility), its tasks with their output
+// (tasks.js), and the timeline: every event of the workspace's stream, read from the start and then live from
+// GET /api/workspaces/{id}/events.
 // `?start=1` (the link on a stopped workspace's IDE page) offers to start it, with a button: nothing is written
 // on a GET; once it runs the browser goes back to the IDE (or to the port named by `?port=`).
 
-const ACTIVE = new Set(["pending", "preparing", "scheduled", "creating", "initializing", "running", "stopping"]);
+import { ACTIVE, $, api, element, setupHeader, size, taskPhase } from "./common.js";
+import { TaskOutput } from "./tasks.js";
+
 const EVENT_TYPES = ["created", "instance_requested", "instance_phase_changed", "deleted", "context_resolved",
   "config_resolved", "image_requested", "image_ready", "container_created", "content_initialized",
   "ports_changed", "port_visibility_changed", "task_changed", "activity_recorded", "backup_completed",
-  "backup_failed"].map((name) => `workspace.${name}`);
+  "backup_failed", "pin_changed"].map((name) => `workspace.${name}`);
 
 const workspaceId = document.body.dataset.workspace;
 const base = `/api/workspaces/${encodeURIComponent(workspaceId)}`;
@@ -16,54 +19,9 @@ const wantsStart = params.get("start") === "1";
 const backToPort = /^\d{1,5}$/.test(params.get("port") || "") ? Number(params.get("port")) : null;
 
 const state = { doc: null, seen: 0, busy: false, deleted: false, startAsked: false, leaving: false };
-const $ = (id) => document.getElementById(id);
-
-class ApiError extends Error {
-  constructor(status, problem) {
-    super(problem.detail || problem.title || `HTTP ${status}`);
-    this.status = status;
-  }
-}
-
-function toLogin() {
-  location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
-}
-
-async function api(method, path, body) {
-  const options = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
-  if (body !== undefined) {
-    options.headers["Content-Type"] = "application/json";
-    options.body = JSON.stringify(body);
-  }
-  const response = await fetch(path, options);
-  if (response.status === 401) {
-    toLogin();
-    throw new ApiError(401, { detail: "your session has ended" });
-  }
-  const text = await response.text();
-  const data = text ? JSON.parse(text) : {};
-  if (!response.ok) throw new ApiError(response.status, data);
-  return data;
-}
-
-function element(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (name === "text") node.textContent = value;
-    else node.setAttribute(name, value);
-  }
-  node.append(...children);
-  return node;
-}
+const tasks = new TaskOutput(base);
 
 // --- what an event says, in a line a person reads -------------------------------------------------------------
-
-function size(bytes) {
-  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(1)} GB`;
-  if (bytes >= 1e5) return `${(bytes / 1e6).toFixed(1)} MB`;
-  if (bytes >= 1e3) return `${Math.round(bytes / 1e3)} kB`;
-  return `${bytes} B`;
-}
 
 function seconds(value) {
   return value >= 10 ? `${Math.round(value)} s` : `${value.toFixed(1)} s`;
@@ -105,7 +63,7 @@ export function describe(event) {
       return `port ${p.port} made ${p.visibility}`;
     case "workspace.task_changed": {
       const name = p.name ? `task ${p.index} (${p.name})` : `task ${p.index}`;
-      return `${name} ${p.phase}${p.exit_code !== null && p.exit_code !== undefined ? `, exit code ${p.exit_code}` : ""}`;
+      return `${name} ${taskPhase(p.phase)}${p.exit_code !== null && p.exit_code !== undefined ? `, exit code ${p.exit_code}` : ""}`;
     }
     case "workspace.activity_recorded":
       return `activity (${p.source})`;
@@ -113,6 +71,8 @@ export function describe(event) {
       return `backup ${size(p.bytes || 0)} in ${seconds(p.seconds || 0)}`;
     case "workspace.backup_failed":
       return `backup failed: ${p.reason}`;
+    case "workspace.pin_changed":
+      return p.pinned ? "pinned" : "unpinned";
     default:
       return event.type.replace(/^workspace\./, "").replaceAll("_", " ");
   }
@@ -176,6 +136,7 @@ function render() {
   $("stop").disabled = state.deleted || !ACTIVE.has(phase) || phase === "stopping" || state.busy;
   renderStartPanel(phase);
   renderPorts(phase);
+  tasks.render(doc, phase);
   if (wantsStart && phase === "running" && state.modelPhase === "running" && !state.leaving) {
     // What the IDE link came for: back to it, once the read model the proxy routes by says it runs.
     state.leaving = true;
@@ -324,17 +285,9 @@ $("start-confirm").addEventListener("click", async () => {
   state.startAsked = await act("start");
   render();
 });
-$("logout").addEventListener("click", async () => {
-  try {
-    await api("POST", "/api/logout");
-  } finally {
-    location.assign("/login?next=/");
-  }
-});
-
 async function main() {
+  setupHeader();
   try {
-    $("who").textContent = (await api("GET", "/api/me")).username;
     state.doc = await api("GET", base);
     state.loadedVersion = state.doc.version || 0;
     state.modelPhase = state.doc.phase;

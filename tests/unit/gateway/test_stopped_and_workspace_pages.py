@@ -7,7 +7,7 @@ import json
 from starlette.types import Scope
 
 from gateway.dashboard.assets import asset
-from gateway.dashboard.page import CONTENT_SECURITY_POLICY, not_found_page, workspace_page
+from gateway.dashboard.page import CONTENT_SECURITY_POLICY, Shell, not_found_page, workspace_page
 from gateway.proxy.pages import not_running_response, start_url
 
 
@@ -47,8 +47,9 @@ def test_other_clients_get_the_problem_as_before() -> None:
 def test_the_workspace_page_shows_the_start_offer_only_when_asked_and_runs_no_inline_script() -> None:
     script, stylesheet = asset("workspace.js"), asset("dashboard.css")
     assert script is not None and stylesheet is not None
-    offered = workspace_page(script, stylesheet, "amber-otter-k3x9qa", offer_start=True)
-    plain = workspace_page(script, stylesheet, "amber-otter-k3x9qa")
+    shell = Shell(script, stylesheet, "alice", is_admin=False)
+    offered = workspace_page(shell, "amber-otter-k3x9qa", offer_start=True)
+    plain = workspace_page(shell, "amber-otter-k3x9qa")
     assert 'id="start-panel">' in offered and 'id="start-panel" hidden>' in plain
     assert 'data-workspace="amber-otter-k3x9qa"' in plain and 'id="timeline"' in plain
     assert plain.count("<script") == 1 and f'src="{script.url}"' in plain

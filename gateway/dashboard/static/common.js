@@ -1,0 +1,132 @@
+// What every dashboard page shares: the API client, the element builder, the header (log out), and the rules
+// for showing text that came from elsewhere (terminal output). Imported as "./common.js"; the server rewrites
+// that specifier to this file's hashed URL (gateway/dashboard/assets.py), so a new release is never mixed with
+// a cached old copy.
+
+export const ACTIVE = new Set(["pending", "preparing", "scheduled", "creating", "initializing", "running",
+  "stopping"]);
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+    this.field = problem.field || null;
+  }
+}
+
+export function toLogin() {
+  // An ended session: log in again, then come back to this very page.
+  location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+}
+
+export async function api(method, path, body) {
+  const options = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+  if (body !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  const response = await fetch(path, options);
+  if (response.status === 401) {
+    toLogin();
+    throw new ApiError(401, { detail: "your session has ended" });
+  }
+  const text = await response.text();
+  let data = {};
+  try {
+    data = text ? JSON.parse(text) : {};
+  } catch {
+    data = { detail: `HTTP ${response.status}` }; // not JSON (a proxy's error page): say what is known
+  }
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
+// element("a", {href, text: "shown"}, child...): attributes are set as attributes, `text` as textContent, so
+// nothing that came from the API is ever parsed as HTML.
+export function element(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name === "text") node.textContent = value;
+    else if (value !== null && value !== undefined && value !== false) node.setAttribute(name, value === true ? "" : value);
+  }
+  node.append(...children);
+  return node;
+}
+
+export const $ = (id) => document.getElementById(id);
+
+export const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+export function when(iso) {
+  if (!iso) return "never";
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? String(iso) : dateFormat.format(date);
+}
+
+export function size(bytes) {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(1)} GB`;
+  if (bytes >= 1e5) return `${(bytes / 1e6).toFixed(1)} MB`;
+  if (bytes >= 1e3) return `${Math.round(bytes / 1e3)} kB`;
+  return `${bytes} B`;
+}
+
+// The supervisor's task phases (Gitpod's steps) as a person reads them: `command` is the task's main process.
+const TASK_PHASES = { pending: "waiting", before: "running before", init: "running init", command: "running",
+  done: "done", failed: "failed" };
+
+export function taskPhase(phase) {
+  return TASK_PHASES[phase] || phase;
+}
+
+// Terminal output as plain text: escape sequences (colours, cursor moves, titles) dropped, carriage-return
+// redraws (progress bars) reduced to their last state, other control characters removed. The result is only
+// ever set as textContent.
+const ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[PX^_][^\x1b]*\x1b\\|\x1b[ -/]*[0-~]/g;
+const CONTROLS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
+
+export function plainText(raw) {
+  return raw.replace(ESCAPES, "").replace(/\r+\n/g, "\n").split("\n")
+    .map((line) => line.slice(line.lastIndexOf("\r") + 1))
+    .join("\n").replace(CONTROLS, "");
+}
+
+// A modal confirmation: resolves true when the user confirmed; focus goes back where it was either way.
+export function confirmDialog(dialog, fill) {
+  const opener = document.activeElement;
+  fill?.(dialog);
+  dialog.returnValue = "";
+  dialog.showModal();
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => {
+      if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
+      resolve(dialog.returnValue === "confirm");
+    }, { once: true });
+  });
+}
+
+export function setupHeader() {
+  $("logout")?.addEventListener("click", async () => {
+    try {
+      await api("POST", "/api/logout");
+    } finally {
+      location.assign("/login?next=/");
+    }
+  });
+}
+
+// A form's inline error: the message under the form, and the field the server named marked invalid.
+export function showFormError(form, errorElement, failure) {
+  errorElement.textContent = failure.message;
+  const input = (failure.field && form.querySelector(`[name="${CSS.escape(failure.field)}"]`)) || null;
+  for (const field of form.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
+  if (input) {
+    input.setAttribute("aria-invalid", "true");
+    input.focus();
+  }
+}
+
+export function clearFormError(form, errorElement) {
+  errorElement.textContent = "";
+  for (const field of form.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
+}
