@@ -10,8 +10,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-console = Console()
-errors = Console(stderr=True)
+# Piped output (scripts, logs, CI) is not squeezed into 80 columns: lines are as long as what they hold.
+console = Console(width=None if sys.stdout.isatty() else 10_000)
+errors = Console(stderr=True, width=None if sys.stderr.isatty() else 10_000)
 
 JSON_HELP = "Print one JSON document instead of tables, for scripts."
 
@@ -23,7 +24,8 @@ def emit_json(value: Any) -> None:
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     view = Table(title=title)
     for column in columns:
-        view.add_column(column)
+        # Folded, never cut with an ellipsis: ids and URLs are what people copy out of these tables.
+        view.add_column(column, overflow="fold")
     for row in rows:
         view.add_row(*(str(cell) for cell in row))
     console.print(view)

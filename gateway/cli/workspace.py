@@ -143,10 +143,11 @@ def follow(api: Api, workspace_id: str, until: set[str], as_json: bool, after: i
 
 def print_ready(ws: dict[str, Any]) -> None:
     console.print(f"[green]ready[/green]: {ws['id']}")
-    console.print(f"  IDE:  {ws['url']}")
+    console.print(f"  IDE:  {ws['url']}", soft_wrap=True)
     for port in ws.get("ports", []):
         state = "listening" if port["listening"] else "not listening yet"
-        console.print(f"  port {port['port']} ({port['visibility']}, {state}): {port['url']}")
+        # soft_wrap: a URL is never broken across lines, whatever the terminal's width.
+        console.print(f"  port {port['port']} ({port['visibility']}, {state}): {port['url']}", soft_wrap=True)
 
 
 @workspace.command("create")
