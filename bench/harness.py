@@ -3,9 +3,7 @@ directory of its own, started as a user starts it and stopped like a service man
 
 from __future__ import annotations
 
-import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -18,12 +16,11 @@ import httpx
 import pygit2
 
 ROOT = Path(__file__).resolve().parents[1]
+# `python bench/<name>.py` puts only bench/ on the path; the e2e tests' way of starting Berth is shared.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.e2e.berth_process import BERTH, free_port, read_announcement, terminate  # noqa: E402
 
 
 def wait_until(check: Callable[[], bool], within: float, every: float = 0.02) -> None:
@@ -82,17 +79,9 @@ class Berth:
                        # A node of its own: another `berth up` on this engine would reconcile away our containers.
                        "BERTH_NODE": f"bench-{os.getpid()}", **env}
         self.log = (home / "berth.log").open("w")
-        self.process = subprocess.Popen([sys.executable, "-c", "from gateway.cli.main import main; main()", "up",
-                                         "--json"], env=environment, cwd=ROOT, stdout=subprocess.PIPE,
-                                        stderr=self.log, text=True)
-        assert self.process.stdout is not None
-        announced = ""
-        while not announced.rstrip().endswith("}"):
-            line = self.process.stdout.readline()
-            if not line:
-                raise RuntimeError(f"berth up exited; see {home / 'berth.log'}")
-            announced += line
-        said = json.loads(announced)
+        self.process = subprocess.Popen([*BERTH, "up", "--json"], env=environment, cwd=ROOT,
+                                        stdout=subprocess.PIPE, stderr=self.log, text=True)
+        said = read_announcement(self.process, home / "berth.log")
         self.token: str = said["token"]
         self.domain = str(httpx.URL(said["dashboard_url"]).host)
         self.http = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.token}"}, timeout=60)
@@ -123,11 +112,5 @@ class Berth:
                     self.delete(ws["id"])
                 time.sleep(2)
             self.http.close()
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(60)
         finally:
-            if self.process.poll() is None:
-                self.process.kill()
-            if self.process.stdout is not None:
-                self.process.stdout.close()
-            self.log.close()
+            terminate(self.process, self.log)

@@ -12,12 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.envelope import Cause, utc_now
 from domain.errors import Conflict, TemporaryError
-from domain.workspace.decider import AdvanceInstance, DeleteWorkspace, WorkspaceDecider
+from domain.workspace.decider import (
+    AdvanceInstance,
+    DeleteWorkspace,
+    WorkspaceCommand,
+    WorkspaceDecider,
+    WorkspaceState,
+)
 from domain.workspace.phases import TERMINAL, Phase
 from handlers.runtime.handler import HandlerContext
 from infra.readmodel.contract import Doc, ReadModelStore
@@ -78,6 +85,20 @@ def overdue_reason(doc: Doc, now: datetime, policy: TimeoutPolicy) -> str | None
     return None
 
 
+def _stop(doc: Doc, state: WorkspaceState, reason: str) -> WorkspaceCommand | None:
+    """The stop the read model nominated `doc`'s instance for, if its stream still has it running."""
+    if state.instance_id != doc["instance_id"] or state.phase is not Phase.RUNNING:
+        return None  # the read model lags: the instance moved on already
+    return AdvanceInstance(doc["instance_id"], Phase.STOPPING, reason)
+
+
+def _delete(doc: Doc, state: WorkspaceState, reason: str) -> WorkspaceCommand | None:
+    """The deletion the read model nominated `doc` for, if its stream still has it ended and not pinned."""
+    if not state.exists or state.pinned or state.phase not in TERMINAL or state.instance_id != doc["instance_id"]:
+        return None  # the read model lags: pinned, started again or deleted meanwhile
+    return DeleteWorkspace(reason)
+
+
 class TimeoutSweeper:
     def __init__(self, context: HandlerContext, views: ReadModelStore, policy: TimeoutPolicy = TimeoutPolicy(),
                  interval: float = 30.0) -> None:
@@ -88,49 +109,37 @@ class TimeoutSweeper:
 
     async def sweep(self, now: datetime) -> list[str]:
         """Ask every overdue instance to stop; returns the workspace ids asked."""
-        stopped = []
+        return await self._act(now, overdue_reason, _stop)
+
+    async def delete_expired(self, now: datetime) -> list[str]:
+        """Delete every workspace stopped (or failed) for the retention period and not pinned; returns their
+        ids."""
+        return await self._act(now, expired_reason, _delete)
+
+    async def _act(self, now: datetime, nominate: Callable[[Doc, datetime, TimeoutPolicy], str | None],
+                   decide: Callable[[Doc, WorkspaceState, str], WorkspaceCommand | None]) -> list[str]:
+        """For each workspace the read model nominates (with the reason the user will see), `decide` looks
+        again at its stream and names the command, or None when the stream says otherwise; the events are
+        committed at the version they were decided on. Returns the ids acted on."""
+        done = []
         for doc in await self._views.list("workspaces", "workspaces"):
-            reason = overdue_reason(doc, now, self._policy)
+            reason = nominate(doc, now, self._policy)
             if reason is None:
                 continue
             stream = f"workspace-{doc['id']}"
             decider = WorkspaceDecider()
             workspace = await self._context.load(stream, decider)
-            state = workspace.state
-            if state.instance_id != doc["instance_id"] or state.phase is not Phase.RUNNING:
-                continue  # the read model lags: the instance moved on already
-            events = decider.decide(state, AdvanceInstance(doc["instance_id"], Phase.STOPPING, reason))
+            command = decide(doc, workspace.state, reason)
+            if command is None:
+                continue
+            events = decider.decide(workspace.state, command)
             try:
                 await self._context.store.commit([self._context.append(stream, events, workspace.version,
                                                                         Cause(NAME))])
             except Conflict:
                 continue  # something else happened to it just now; the next sweep looks again
-            stopped.append(str(doc["id"]))
-        return stopped
-
-    async def delete_expired(self, now: datetime) -> list[str]:
-        """Delete every workspace stopped (or failed) for the retention period and not pinned; returns their
-        ids."""
-        deleted = []
-        for doc in await self._views.list("workspaces", "workspaces"):
-            reason = expired_reason(doc, now, self._policy)
-            if reason is None:
-                continue
-            stream = f"workspace-{doc['id']}"
-            decider = WorkspaceDecider()
-            workspace = await self._context.load(stream, decider)
-            state = workspace.state
-            if (not state.exists or state.pinned or state.phase not in TERMINAL
-                    or state.instance_id != doc["instance_id"]):
-                continue  # the read model lags: pinned, started again or deleted meanwhile
-            events = decider.decide(state, DeleteWorkspace(reason))
-            try:
-                await self._context.store.commit([self._context.append(stream, events, workspace.version,
-                                                                        Cause(NAME))])
-            except Conflict:
-                continue  # something happened to it just now; the next sweep looks again
-            deleted.append(str(doc["id"]))
-        return deleted
+            done.append(str(doc["id"]))
+        return done
 
     async def run(self) -> None:
         while True:

@@ -15,9 +15,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import ClassVar, TypeVar
 
-from domain.errors import Conflict, InvalidInput, NotFound
+from domain.errors import InvalidInput, NotFound
 from domain.events import DomainEvent
-from domain.users.events import UserBlocked, UserCreated
+from domain.users.account import AccountState, evolve_account
 from domain.users.repository_patterns import FIELD, RepositoryName, parse_repository_pattern
 
 MAX_VARIABLES = 200
@@ -102,9 +102,7 @@ EnvVarKey = tuple[str, str]
 
 
 @dataclass(frozen=True, slots=True)
-class EnvVarsState:
-    exists: bool = False
-    blocked: bool = False
+class EnvVarsState(AccountState):
     variables: dict[EnvVarKey, SealedValue] = field(default_factory=dict)
 
 
@@ -133,16 +131,14 @@ class EnvVarDecider:
         return EnvVarsState()
 
     def decide(self, state: EnvVarsState, command: EnvVarCommand) -> Sequence[DomainEvent]:
-        if not state.exists:
-            raise NotFound("user does not exist")
+        state.require_user()
         name = check_env_var_name(command.name)
         pattern = canonical_pattern(command.repository_pattern)
         if isinstance(command, RemoveEnvVar):
             if (name, pattern) not in state.variables:
                 raise NotFound(f"no environment variable {name} for {pattern}")
             return [EnvVarRemoved(name=name, repository_pattern=pattern)]
-        if state.blocked:
-            raise Conflict("the user is blocked")
+        state.require_unblocked()
         if pattern != command.repository_pattern:
             raise InvalidInput(f"repository_pattern {command.repository_pattern!r} is not canonical "
                                f"({pattern!r}); the value must be sealed for the canonical one", field=FIELD)
@@ -153,10 +149,7 @@ class EnvVarDecider:
                           key_id=command.value.key_id)]
 
     def evolve(self, state: EnvVarsState, event: DomainEvent) -> EnvVarsState:
-        if isinstance(event, UserCreated):
-            return replace(state, exists=True)
-        if isinstance(event, UserBlocked):
-            return replace(state, blocked=True)
+        state = evolve_account(state, event)
         if isinstance(event, EnvVarSet):
             sealed = SealedValue(event.encrypted_value, event.key_id)
             return replace(state, variables={**state.variables, (event.name, event.repository_pattern): sealed})

@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.events import DomainEvent
-from domain.users.events import UserBlocked, UserCreated
+from domain.users.account import AccountState, evolve_account
 
 MAX_KEYS = 50
 MAX_KEY_NAME = 100
@@ -84,9 +84,7 @@ def parse_public_key(text: str) -> ParsedKey:
 
 
 @dataclass(frozen=True, slots=True)
-class SshKeysState:
-    exists: bool = False
-    blocked: bool = False
+class SshKeysState(AccountState):
     keys: dict[str, str] = field(default_factory=dict)
     """key_id → fingerprint of the keys not removed."""
 
@@ -113,14 +111,12 @@ class SshKeyDecider:
         return SshKeysState()
 
     def decide(self, state: SshKeysState, command: SshKeyCommand) -> Sequence[DomainEvent]:
-        if not state.exists:
-            raise NotFound("user does not exist")
+        state.require_user()
         if isinstance(command, RemoveSshKey):
             if command.key_id not in state.keys:
                 raise NotFound(f"no SSH key {command.key_id!r}")
             return [SshKeyRemoved(key_id=command.key_id)]
-        if state.blocked:
-            raise Conflict("the user is blocked")
+        state.require_unblocked()
         key = parse_public_key(command.public_key)
         if key.fingerprint in state.keys.values():
             raise Conflict(f"this key ({key.fingerprint}) is registered already")
@@ -132,10 +128,7 @@ class SshKeyDecider:
         return [SshKeyAdded(key_id=command.key_id, name=name, public_key=key.line, fingerprint=key.fingerprint)]
 
     def evolve(self, state: SshKeysState, event: DomainEvent) -> SshKeysState:
-        if isinstance(event, UserCreated):
-            return replace(state, exists=True)
-        if isinstance(event, UserBlocked):
-            return replace(state, blocked=True)
+        state = evolve_account(state, event)
         if isinstance(event, SshKeyAdded):
             return replace(state, keys={**state.keys, event.key_id: event.fingerprint})
         if isinstance(event, SshKeyRemoved):

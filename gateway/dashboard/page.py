@@ -80,6 +80,19 @@ def _confirm(dialog_id: str, title: str, text: str, action: str) -> str:
 </form></dialog>"""
 
 
+def _table(heading_id: str, body_id: str, columns: tuple[str, ...], *, actions: bool = False,
+           scroll: bool = False) -> str:
+    """A table the page's script fills (`<tbody id=body_id>`), named by its section's heading; `actions` adds a
+    last column for the rows' buttons, headed for screen readers only; `scroll` lets a wide table scroll
+    sideways in its own box instead of widening a phone's page."""
+    headers = "".join(f'<th scope="col">{label}</th>' for label in columns)
+    if actions:
+        headers += '<th scope="col"><span class="visually-hidden">Actions</span></th>'
+    table = (f'<table class="table" aria-labelledby="{heading_id}"><thead><tr>{headers}</tr></thead>'
+             f'<tbody id="{body_id}"></tbody></table>')
+    return f'<div class="table-scroll">{table}</div>' if scroll else table
+
+
 _STEPS = (("resolve", "Resolving the repository"), ("config", "Reading the configuration"),
           ("image", "Preparing the image"), ("container", "Creating the container"),
           ("content", "Cloning the repository"), ("tasks", "Starting tasks and the IDE"))
@@ -192,10 +205,7 @@ def settings_page(shell: Shell) -> str:
 <button type="button" id="copy-token">Copy</button></div>
 <p id="copy-status" class="muted" role="status"></p>
 </div>
-<table class="table" aria-labelledby="tokens-heading"><thead><tr><th scope="col">Name</th>
-<th scope="col">Created</th><th scope="col">Expires</th>
-<th scope="col"><span class="visually-hidden">Actions</span></th>
-</tr></thead><tbody id="tokens"></tbody></table>
+{_table("tokens-heading", "tokens", ("Name", "Created", "Expires"), actions=True)}
 </section>
 <section aria-labelledby="keys-heading" class="panel">
 <h2 id="keys-heading">SSH keys</h2>
@@ -210,10 +220,7 @@ def settings_page(shell: Shell) -> str:
 <button type="submit">Add key</button>
 <p id="key-error" class="error" role="alert"></p>
 </form>
-<table class="table" aria-labelledby="keys-heading"><thead><tr><th scope="col">Name</th>
-<th scope="col">Fingerprint</th><th scope="col">Added</th>
-<th scope="col"><span class="visually-hidden">Actions</span></th>
-</tr></thead><tbody id="keys"></tbody></table>
+{_table("keys-heading", "keys", ("Name", "Fingerprint", "Added"), actions=True)}
 </section>
 <section aria-labelledby="ide-heading" class="panel">
 <h2 id="ide-heading">IDE</h2>
@@ -243,9 +250,7 @@ def settings_page(shell: Shell) -> str:
 <div class="form-end"><button type="submit">Save variable</button></div>
 <p id="env-error" class="error" role="alert"></p>
 </form>
-<table class="table" aria-labelledby="env-heading"><thead><tr><th scope="col">Name</th>
-<th scope="col">Repository pattern</th><th scope="col">Updated</th>
-<th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody id="env-vars"></tbody></table>
+{_table("env-heading", "env-vars", ("Name", "Repository pattern", "Updated"), actions=True)}
 <p id="env-message" class="muted" role="status"></p>
 </section>
 {_confirm("confirm-revoke", "Revoke token?",
@@ -269,23 +274,17 @@ def admin_page(shell: Shell) -> str:
 <div class="form-end"><button type="submit">Create user</button></div>
 <p id="user-error" class="error" role="alert"></p>
 </form>
-<table class="table" aria-labelledby="users-heading"><thead><tr><th scope="col">Username</th>
-<th scope="col">Role</th><th scope="col">Status</th><th scope="col">Created</th>
-<th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody id="users"></tbody></table>
+{_table("users-heading", "users", ("Username", "Role", "Status", "Created"), actions=True)}
 </section>
 <section aria-labelledby="all-heading" class="panel">
 <h2 id="all-heading">All workspaces</h2>
 <p id="all-message" class="muted" role="status"></p>
-<div class="table-scroll"><table class="table" aria-labelledby="all-heading"><thead><tr><th scope="col">Workspace</th>
-<th scope="col">Owner</th><th scope="col">Phase</th><th scope="col">Node</th><th scope="col">Pinned</th>
-</tr></thead><tbody id="all-workspaces"></tbody></table></div>
+{_table("all-heading", "all-workspaces", ("Workspace", "Owner", "Phase", "Node", "Pinned"), scroll=True)}
 </section>
 <section aria-labelledby="nodes-heading" class="panel">
 <h2 id="nodes-heading">Nodes</h2>
 <p id="nodes-message" class="muted" role="status"></p>
-<div class="table-scroll"><table class="table" aria-labelledby="nodes-heading"><thead><tr><th scope="col">Node</th>
-<th scope="col">CPUs</th><th scope="col">Memory</th><th scope="col">Running / capacity</th>
-<th scope="col">Registered</th></tr></thead><tbody id="nodes"></tbody></table></div>
+{_table("nodes-heading", "nodes", ("Node", "CPUs", "Memory", "Running / capacity", "Registered"), scroll=True)}
 </section>
 {_confirm("confirm-block", "Block user?",
           'Blocking <strong class="subject"></strong> ends every session and token of theirs at once.', "Block")}""")

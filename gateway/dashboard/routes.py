@@ -1,6 +1,6 @@
 """The dashboard's routes: the pages at `/`, `/workspaces/{id}`, `/settings` and `/admin` (for a logged-in
-user; anyone else goes to the login page and is sent back afterwards), their static assets and the event
-stream. None is part of the API, so none carries an OpenAPI operation."""
+user; anyone else goes to the login page and is sent back afterwards), their static assets, the event stream
+and a start's history for the creation panel. None is part of the API, so none carries an OpenAPI operation."""
 
 from __future__ import annotations
 
@@ -8,12 +8,20 @@ from collections.abc import AsyncIterator
 from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 
 from domain.errors import InvalidInput, NotFound
 from gateway.auth.identity import Identity
 from gateway.context import Gateway
 from gateway.dashboard.assets import ASSET_PATH, asset
+from gateway.dashboard.history import start_history
 from gateway.dashboard.page import (
     ADMIN,
     PAGE_HEADERS,
@@ -29,12 +37,15 @@ from gateway.dashboard.stream import user_workspace_events
 from gateway.openapi.operation import Endpoint
 from gateway.params import int_param
 from gateway.workspaces.service import WorkspaceService
+from infra.readmodel.contract import Doc
 
 SCRIPT, STYLESHEET, WORKSPACE_SCRIPT = "dashboard.js", "dashboard.css", "workspace.js"
 SETTINGS_SCRIPT, ADMIN_SCRIPT = "settings.js", "admin.js"
 WORKSPACE_PATH = "/workspaces/{workspace_id}"
 EVENTS_PATH = "/dashboard/events"
 """Not part of the API (no OpenAPI operation): the page's own stream, see `gateway.dashboard.stream`."""
+HISTORY_PATH = "/dashboard/history/{workspace_id}"
+"""Not part of the API either: what the creation panel needs of a start it did not see begin."""
 
 
 def login_redirect(request: Request) -> Response:
@@ -58,6 +69,15 @@ def shell(identity: Identity, script_name: str) -> Shell:
 
 def endpoints(gw: Gateway) -> list[Endpoint]:
     service = WorkspaceService(gw.store, gw.codec, gw.views)
+
+    async def own_workspace(identity: Identity, workspace_id: str) -> Doc | None:
+        try:
+            doc = await service.get(identity, workspace_id)
+        except (NotFound, InvalidInput):
+            return None
+        # The dashboard is the user's own: another user's workspace is as absent as one that never was
+        # (admins too; the API gives them every control they need).
+        return doc if str(doc["owner"]) == identity.username else None
 
     async def index(request: Request) -> Response:
         identity = await gw.identity(request)
@@ -88,13 +108,8 @@ def endpoints(gw: Gateway) -> list[Endpoint]:
             return login_redirect(request)
         frame = shell(identity, WORKSPACE_SCRIPT)
         workspace_id = request.path_params["workspace_id"]
-        try:
-            doc = await service.get(identity, workspace_id)
-        except (NotFound, InvalidInput):
-            doc = None
-        # The dashboard is the user's own: another user's workspace is as absent as one that never was
-        # (admins too; the API gives them every control they need).
-        if doc is None or str(doc["owner"]) != identity.username:
+        doc = await own_workspace(identity, workspace_id)
+        if doc is None:
             return HTMLResponse(not_found_page(frame.stylesheet), status_code=404, headers=PAGE_HEADERS)
         page = workspace_page(frame, workspace_id, offer_start=request.query_params.get("start") == "1")
         return HTMLResponse(page, headers=PAGE_HEADERS)
@@ -124,7 +139,16 @@ def endpoints(gw: Gateway) -> list[Endpoint]:
         return StreamingResponse(counted(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
+    async def history(request: Request) -> Response:
+        identity = await gw.require(request)
+        workspace_id = request.path_params["workspace_id"]
+        doc = await own_workspace(identity, workspace_id)
+        if doc is None:
+            raise NotFound(f"there is no workspace {workspace_id!r}")  # a problem+json answer, as the API's
+        found = await start_history(gw.store, gw.codec, workspace_id, doc.get("instance_id"))
+        return JSONResponse(found, headers={"Cache-Control": "no-store"})
+
     return [Endpoint("/", "GET", index, None), Endpoint(WORKSPACE_PATH, "GET", workspace, None),
             Endpoint(SETTINGS, "GET", settings, None), Endpoint(ADMIN, "GET", admin, None),
             Endpoint(ASSET_PATH, "GET", static, None),
-            Endpoint(EVENTS_PATH, "GET", events, None)]
+            Endpoint(EVENTS_PATH, "GET", events, None), Endpoint(HISTORY_PATH, "GET", history, None)]

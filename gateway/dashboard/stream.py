@@ -8,14 +8,17 @@ position, so a reconnecting EventSource resumes where it stopped with `Last-Even
 
 It also carries the image builds of the user's workspaces (`build` messages): a build's output lives on the
 image's stream (`image-<key>`), which names the workspace only in its `image.build_started`; following them
-here shows the build log the moment a batch of lines is stored, with no polling of the logs API.
+here shows the build log the moment a batch of lines is stored, with no polling of the logs API. What a start
+did before the page connected is read once, from gateway.dashboard.history, in the same message shapes.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
+from domain.events import Recorded
 from domain.image.events import ImageBuildFailed, ImageBuildLog, ImageBuildStarted, ImageBuilt
 from domain.workspace.events import WorkspaceCreated
 from gateway.aggregates import decode
@@ -84,6 +87,16 @@ class Builds:
         return self._known[stream_id]
 
 
+def workspace_data(recorded: Recorded, workspace_id: str) -> dict[str, Any]:
+    """A `workspace` message's data (gateway.dashboard.history gives the same for the time before the page)."""
+    return {**event_data(recorded), "workspace_id": workspace_id}
+
+
+def build_data(recorded: Recorded, workspace_id: str, instance_id: str) -> dict[str, Any]:
+    """A `build` message's data: the image event and the workspace instance it builds for."""
+    return {**event_data(recorded), "workspace_id": workspace_id, "instance_id": instance_id}
+
+
 async def _build(owners: Owners, builds: Builds, codec: EventCodec, stored: StoredEvent,
                  username: str) -> bytes | None:
     envelope = stored.envelope
@@ -95,8 +108,7 @@ async def _build(owners: Owners, builds: Builds, codec: EventCodec, stored: Stor
     building = await builds.of(envelope.stream_id, envelope.position)
     if building is None or await owners.of(_PREFIX + building[0]) != username:
         return None
-    data = {**event_data(recorded), "workspace_id": building[0], "instance_id": building[1]}
-    return sse_message(envelope.position, BUILD_EVENT_NAME, data)
+    return sse_message(envelope.position, BUILD_EVENT_NAME, build_data(recorded, *building))
 
 
 async def _owned(owners: Owners, builds: Builds, codec: EventCodec, stored: StoredEvent,
@@ -111,7 +123,7 @@ async def _owned(owners: Owners, builds: Builds, codec: EventCodec, stored: Stor
         owners.learn(envelope.stream_id, recorded.payload.owner)
     if await owners.of(envelope.stream_id) != username:
         return None
-    data = {**event_data(recorded), "workspace_id": envelope.stream_id.removeprefix(_PREFIX)}
+    data = workspace_data(recorded, envelope.stream_id.removeprefix(_PREFIX))
     return sse_message(envelope.position, EVENT_NAME, data)
 
 

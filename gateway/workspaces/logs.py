@@ -63,31 +63,27 @@ async def _find_build_start(store: EventStore, codec: EventCodec, after: int, wo
     return None
 
 
-def _build_of(events: list[Recorded], instance_id: str) -> tuple[str, list[str]] | None:
-    """Status and lines of this instance's build in an image stream (several builds of one key may share it)."""
-    ours = False
-    lines: list[str] = []
+def _build_of(events: list[Recorded], instance_id: str) -> list[Recorded]:
+    """This instance's build in an image stream (several builds of one key may share it): its start and what
+    followed it up to its end, or to now while it runs; empty when it has none there."""
+    ours: list[Recorded] = []
     for event in events:
-        payload = event.payload
-        if isinstance(payload, ImageBuildStarted):
+        if isinstance(event.payload, ImageBuildStarted):
             if ours:
                 break  # the next build of the same key: ours is the one before it
-            ours = payload.instance_id == instance_id
-        elif not ours:
-            continue
-        elif isinstance(payload, ImageBuildLog):
-            lines.extend(payload.lines)
-        elif isinstance(payload, ImageBuilt):
-            return "built", lines
-        elif isinstance(payload, ImageBuildFailed):
-            return "failed", lines
-    return ("building", lines) if ours else None
+            if event.payload.instance_id == instance_id:
+                ours.append(event)
+        elif ours:
+            ours.append(event)
+            if isinstance(event.payload, ImageBuilt | ImageBuildFailed):
+                break
+    return ours
 
 
-async def build_log(store: EventStore, codec: EventCodec, workspace_id: str,
-                    instance_id: str | None) -> dict[str, Any] | None:
-    if instance_id is None:
-        return None
+async def build_events(store: EventStore, codec: EventCodec, workspace_id: str, instance_id: str) -> list[Recorded]:
+    """The events of the instance's image build, from its `image.build_started` on (each with its global
+    position); empty when nothing was built for it (the image came from the cache or a registry, or the build
+    has not started)."""
     requested_at, ready = await _instance_facts(store, codec, workspace_id, instance_id)
     if ready is not None:
         cache_key: str | None = ready.cache_key
@@ -96,13 +92,20 @@ async def build_log(store: EventStore, codec: EventCodec, workspace_id: str,
     else:
         cache_key = None
     if cache_key is None:
+        return []
+    return _build_of([decode(codec, s) for s in await store.read_stream(image_stream(cache_key))], instance_id)
+
+
+async def build_log(store: EventStore, codec: EventCodec, workspace_id: str,
+                    instance_id: str | None) -> dict[str, Any] | None:
+    events = [] if instance_id is None else await build_events(store, codec, workspace_id, instance_id)
+    if not events:
         return None
-    events = [decode(codec, s) for s in await store.read_stream(image_stream(cache_key))]
-    found = _build_of(events, instance_id)
-    if found is None:
-        return None  # the image came from the cache or a registry: nothing was built for this instance
-    status, lines = found
-    return {"cache_key": cache_key, "status": status, "lines": lines}
+    started, last = events[0].payload, events[-1].payload
+    assert isinstance(started, ImageBuildStarted)
+    status = "built" if isinstance(last, ImageBuilt) else "failed" if isinstance(last, ImageBuildFailed) else "building"
+    lines = [line for event in events if isinstance(event.payload, ImageBuildLog) for line in event.payload.lines]
+    return {"cache_key": started.cache_key, "status": status, "lines": lines}
 
 
 async def task_log(supervisor_port: int, index: int, offset: int, token: str | None = None) -> TaskLog:

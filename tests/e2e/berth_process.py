@@ -12,7 +12,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
@@ -25,6 +25,34 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def read_announcement(process: subprocess.Popen[str], log_path: Path) -> dict[str, Any]:
+    """What `berth up --json` prints once it serves (URL, token): one JSON object over several lines, ending
+    with the first line that ends in `}`. Shared with the benches (bench/harness.py)."""
+    assert process.stdout is not None
+    said = ""
+    while not said.rstrip().endswith("}"):
+        line = process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"berth up exited before it announced itself; its log ({log_path}):\n"
+                               f"{log_path.read_text()}")
+        said += line
+    return dict(json.loads(said))
+
+
+def terminate(process: subprocess.Popen[str], log: IO[str]) -> int:
+    """SIGTERM, as a service manager stops it, then its exit status; killed if it is still there after 60 s
+    (the wait's TimeoutExpired goes on). Its stdout pipe and the log it writes to are closed either way."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        if process.stdout is not None:
+            process.stdout.close()
+        log.close()
 
 
 def node_of(home: Path) -> str:
@@ -64,14 +92,7 @@ class RunningBerth:
                                                       BERTH_SSH_PORT=str(self.ssh_port), BERTH_NODE=node_of(home)),
             stdout=subprocess.PIPE, stderr=self._log, text=True,
         )
-        assert self.process.stdout is not None
-        first_line = ""
-        while not first_line.rstrip().endswith("}"):
-            line = self.process.stdout.readline()
-            if not line:
-                raise AssertionError(f"berth up exited: {self.log_path.read_text()}")
-            first_line += line
-        self.announced = json.loads(first_line)
+        self.announced = read_announcement(self.process, self.log_path)
         self.token: str = self.announced["token"]
         self.domain = str(httpx.URL(self.announced["dashboard_url"]).host)
         deadline = time.monotonic() + 30
@@ -101,15 +122,7 @@ class RunningBerth:
     def stop(self) -> str:
         """SIGTERM, then the server's log. uvicorn shuts down gracefully and then re-raises the signal,
         so the exit status is the signal's; whether the shutdown was clean is in the log."""
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            code = self.process.wait(timeout=60)
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-            if self.process.stdout is not None:
-                self.process.stdout.close()
-            self._log.close()
+        code = terminate(self.process, self._log)
         log = self.log_path.read_text()
         assert code in (0, -signal.SIGTERM), log
         return log

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from playwright.sync_api import Browser, Locator, Page, Playwright, Response, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Playwright, Response, ViewportSize, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -30,6 +30,9 @@ CHROMIUM_ARGS = (
     # Chromium resolves *.localhost to loopback by itself; said again so no resolver is ever asked.
     "--host-resolver-rules=MAP *.localhost 127.0.0.1",
 )
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+"""The window the dashboard tests' pages open in (conftest's `context` and `page`)."""
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 WORKBENCH = ".monaco-workbench"
 """VS Code's root element: present once the workbench has rendered."""
 EXPLORER_ROW = ".explorer-folders-view .monaco-list-row"
@@ -50,6 +53,12 @@ def chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+def shot(page: Page, name: str) -> None:
+    """Keeps what the page shows, whole, as artifacts/dashboard-<name>.png (for a person to look at)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"dashboard-{name}.png"), full_page=True)
 
 
 def launch(playwright: Playwright) -> Browser:

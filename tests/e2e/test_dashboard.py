@@ -14,42 +14,18 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from tests.e2e.berth_process import RunningBerth, other_user_token, repository
-from tests.e2e.browser import chromium, log_in, submit_login, wait_for_workbench
+from tests.e2e.browser import DESKTOP, log_in, shot, submit_login, wait_for_workbench
 from tests.gitserver import BareRepo, GitDaemon, Seeded
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(600)]
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 PHONE: ViewportSize = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=DESKTOP)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
-def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"dashboard-{name}.png"), full_page=True)
 
 
 def logged_in(page: Page, platform: RunningBerth) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 import subprocess
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -22,35 +21,13 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from tests.e2e.berth_process import RunningBerth
-from tests.e2e.browser import chromium, session_cookie, submit_login, wider_than_viewport
+from tests.e2e.browser import DESKTOP, session_cookie, shot, submit_login, wider_than_viewport
 from tests.gitserver import GitDaemon
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(300)]
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 PHONE: ViewportSize = {"width": 375, "height": 812}
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    opened = browser.new_context(viewport=DESKTOP)
-    try:
-        yield opened
-    finally:
-        opened.close()
-
-
-def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"dashboard-{name}.png"), full_page=True)
 
 
 def new_user(platform: RunningBerth, role: str = "user") -> str:

@@ -2,27 +2,25 @@
 `berth up` with real containers: the steps (resolving, configuration, the image with its Dockerfile build log
 streaming while it builds, container, clone, tasks) advance one after the other until it runs; the workspace
 page then shows the task with its state and its output, as plain text (colours dropped, markup not parsed).
+A reload in the middle of a build shows the panel again with the build log from its first line, then the
+rest live, nothing twice.
 Screenshots are kept in artifacts/dashboard-*.png."""
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, expect
+from playwright.sync_api import Page, expect
 
 from tests.e2e.berth_process import RunningBerth, repository
-from tests.e2e.browser import chromium, submit_login
+from tests.e2e.browser import shot, submit_login
 from tests.gitserver import GitDaemon, Seeded
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(600)]
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 STEPS = ["resolve", "config", "image", "container", "content", "tasks"]
 
 # Records, in the page, every change of a step's state and the build log's first text, with the time: what
@@ -46,26 +44,6 @@ WATCH = """() => {
     if (window.buildLogAt === null && log.dataset.empty === "false") window.buildLogAt = performance.now();
   }).observe(log, { childList: true, characterData: true, subtree: true, attributes: true });
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=DESKTOP)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
-def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"dashboard-{name}.png"), full_page=True)
 
 
 def test_create_shows_live_progress_with_the_build_log_then_the_task_output(
@@ -126,3 +104,41 @@ def test_create_shows_live_progress_with_the_build_log_then_the_task_output(
     assert output.locator("b").count() == 0, "task output was parsed as HTML"
     expect(page.locator("#task-message")).to_contain_text("Live output")
     shot(page, "task-output")
+
+
+def test_a_reload_mid_build_shows_the_build_log_from_its_first_line_then_live(
+        page: Page, platform: RunningBerth, seeded: Seeded, git: GitDaemon) -> None:
+    marker = uuid.uuid4().hex[:8]
+    # printf puts the marker together at run time: the build's own command line (which the log shows too)
+    # does not contain what the test looks for.
+    url = repository(seeded, git, {
+        ".gitpod.yml": "image:\n  file: .gitpod.Dockerfile\n",
+        ".gitpod.Dockerfile": f"FROM berth/base:latest\nRUN printf 'first-%s\\n' {marker} && sleep 8 "
+                              f"&& printf 'last-%s\\n' {marker}\n",
+    })
+    first, last = f"first-{marker}", f"last-{marker}"
+    page.goto(f"{platform.url}/", wait_until="domcontentloaded")
+    submit_login(page, token=platform.token)
+    expect(page.locator("#who")).to_have_text("admin")
+    page.get_by_label("Git repository URL").fill(url)
+    page.get_by_role("button", name="Create").click()
+    build_log = page.locator("#build-log")
+    expect(build_log).to_contain_text(first, timeout=240_000)
+    assert last not in build_log.inner_text(), "the build ended before the reload: it would prove nothing"
+
+    page.reload(wait_until="domcontentloaded")
+    progress = page.locator("#progress")
+    expect(progress).to_be_visible(timeout=30_000)
+    # What happened before the reload: the first build line and the steps done by then.
+    expect(build_log).to_contain_text(first, timeout=30_000)
+    for step in ("resolve", "config"):
+        expect(page.locator(f'.step[data-step="{step}"]')).to_have_attribute("data-state", "done")
+    shot(page, "progress-reloaded")
+    # Then live, on the same screen: the rest of the build and the start, nothing shown twice.
+    expect(build_log).to_contain_text(last, timeout=120_000)
+    expect(progress).to_have_attribute("data-outcome", re.compile("^(running|failed)$"), timeout=240_000)
+    assert progress.get_attribute("data-outcome") == "running", page.locator("#progress-error").inner_text()
+    expect(page.locator('.step[data-step="image"] .step-detail')).to_contain_text("built")
+    text = build_log.inner_text()
+    assert text.count(first) == 1 and text.count(last) == 1, text
+    assert text.index(first) < text.index(last), text

@@ -1,21 +1,17 @@
 // Berth admin: users (create, block), every user's workspaces, and the nodes with their capacity. The page is
 // only served to admins; the API checks again on every call.
 
-import { $, api, clearFormError, confirmDialog, element, setupHeader, showFormError, size, when } from "./common.js";
-
-function emptyRow(columns, text) {
-  return element("tr", {}, element("td", { colspan: String(columns), class: "muted", text }));
-}
+import {
+  $, Invalid, api, confirmThen, element, fillTable, loadSection, onSubmit, rowButton, setupHeader, size, when,
+} from "./common.js";
 
 async function loadUsers() {
   const { users } = await api("GET", "/api/users");
   const me = $("who").textContent;
   const rows = users.map((user) => {
-    const block = element("button", { type: "button", class: "danger", "aria-label": `Block ${user.username}`,
-      text: "Block" });
+    const block = rowButton("Block", `Block ${user.username}`, () => blockUser(user.username));
     // Blocking oneself would lock the last admin out: not offered.
     block.disabled = user.blocked || user.username === me;
-    block.addEventListener("click", () => blockUser(user.username));
     const status = user.blocked ? `blocked${user.blocked_reason ? `: ${user.blocked_reason}` : ""}` : "active";
     return element("tr", { "data-user": user.username, "data-blocked": String(user.blocked) },
       element("th", { scope: "row", text: user.username }),
@@ -24,50 +20,29 @@ async function loadUsers() {
       element("td", {}, element("time", { datetime: user.created_at || "", text: when(user.created_at) })),
       element("td", { class: "row-actions" }, block));
   });
-  $("users").replaceChildren(...(rows.length ? rows : [emptyRow(5, "No users.")]));
+  fillTable($("users"), rows, 5, "No users.");
 }
 
-async function blockUser(username) {
-  const confirmed = await confirmDialog($("confirm-block"), (dialog) => {
+function blockUser(username) {
+  return confirmThen($("confirm-block"), (dialog) => {
     dialog.querySelector(".subject").textContent = username;
-  });
-  if (!confirmed) return;
-  try {
-    await api("POST", `/api/users/${encodeURIComponent(username)}/block`, { reason: `blocked by ${$("who").textContent}` });
-  } catch (failure) {
-    $("user-error").textContent = `block failed: ${failure.message}`;
-  }
+  }, () => api("POST", `/api/users/${encodeURIComponent(username)}/block`, { reason: `blocked by ${$("who").textContent}` }),
+  { errorElement: $("user-error"), verb: "block", reload: loadUsers, focus: $("user-name") });
+}
+
+onSubmit($("user-form"), $("user-error"), async () => {
+  const body = { username: $("user-name").value.trim(), password: $("user-password").value, role: $("user-role").value };
+  if (!body.username) throw new Invalid("Enter a username.", "username");
+  await api("POST", "/api/users", body);
+  $("user-form").reset();
   await loadUsers();
   $("user-name").focus();
-}
-
-$("user-form").addEventListener("submit", async (submitted) => {
-  submitted.preventDefault();
-  const form = $("user-form");
-  clearFormError(form, $("user-error"));
-  const body = { username: $("user-name").value.trim(), password: $("user-password").value, role: $("user-role").value };
-  if (!body.username) {
-    showFormError(form, $("user-error"), { message: "Enter a username.", field: "username" });
-    return;
-  }
-  try {
-    await api("POST", "/api/users", body);
-    form.reset();
-    await loadUsers();
-    $("user-name").focus();
-  } catch (failure) {
-    showFormError(form, $("user-error"), failure);
-  }
 });
 
 async function loadWorkspaces() {
-  let workspaces;
-  try {
-    ({ workspaces } = await api("GET", "/api/admin/workspaces"));
-  } catch (failure) {
-    if (failure.status !== 401) $("all-message").textContent = `Could not load the workspaces: ${failure.message}`;
-    return;
-  }
+  const loaded = await loadSection("/api/admin/workspaces", $("all-message"), "Could not load the workspaces");
+  if (loaded === null) return;
+  const { workspaces } = loaded;
   $("all-message").textContent = `${workspaces.length} workspace${workspaces.length === 1 ? "" : "s"}`;
   const rows = workspaces.map((ws) => element("tr", { "data-id": ws.id },
     element("th", { scope: "row", class: "mono", text: ws.id }),
@@ -76,25 +51,19 @@ async function loadWorkspaces() {
       text: ws.phase || "not started" })),
     element("td", { text: ws.node || "" }),
     element("td", { text: ws.pinned ? "pinned" : "" })));
-  $("all-workspaces").replaceChildren(...(rows.length ? rows : [emptyRow(5, "No workspaces.")]));
+  fillTable($("all-workspaces"), rows, 5, "No workspaces.");
 }
 
 async function loadNodes() {
-  let nodes;
-  try {
-    ({ nodes } = await api("GET", "/api/nodes"));
-  } catch (failure) {
-    if (failure.status !== 401) $("nodes-message").textContent = `Could not load the nodes: ${failure.message}`;
-    return;
-  }
-  $("nodes-message").textContent = "";
-  const rows = nodes.map((node) => element("tr", { "data-node": node.name },
+  const loaded = await loadSection("/api/nodes", $("nodes-message"), "Could not load the nodes");
+  if (loaded === null) return;
+  const rows = loaded.nodes.map((node) => element("tr", { "data-node": node.name },
     element("th", { scope: "row", class: "mono", text: node.name }),
     element("td", { text: String(node.cpus ?? "") }),
     element("td", { text: node.memory_bytes ? size(node.memory_bytes) : "" }),
     element("td", { class: "capacity", text: `${node.running ?? 0} / ${node.capacity ?? "?"}` }),
     element("td", {}, element("time", { datetime: node.registered_at || "", text: when(node.registered_at) }))));
-  $("nodes").replaceChildren(...(rows.length ? rows : [emptyRow(5, "No nodes registered.")]));
+  fillTable($("nodes"), rows, 5, "No nodes registered.");
 }
 
 async function main() {

@@ -130,3 +130,67 @@ export function clearFormError(form, errorElement) {
   errorElement.textContent = "";
   for (const field of form.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
 }
+
+// What a form's own check finds wrong before anything is sent (see `onSubmit`): shown like the server's answer,
+// on the field it names.
+export class Invalid extends Error {
+  constructor(message, field) {
+    super(message);
+    this.field = field;
+  }
+}
+
+// A form that talks to the API: each submit clears the form's inline error and runs `submit`, which throws
+// Invalid for what it finds wrong itself; a failure is shown under the form, on the field it names, else on
+// `field` (a server that said what is wrong but not where).
+export function onSubmit(form, errorElement, submit, field = null) {
+  form.addEventListener("submit", async (submitted) => {
+    submitted.preventDefault();
+    clearFormError(form, errorElement);
+    try {
+      await submit();
+    } catch (failure) {
+      showFormError(form, errorElement, failure.field || !field ? failure : { message: failure.message, field });
+    }
+  });
+}
+
+// A row's action, confirmed in `dialog` (`fill` names the subject) first. A failure is said in `errorElement`
+// as "<verb> failed: …"; the list is loaded again either way (the item may be gone already), and the keyboard
+// focus goes to `focus`, since the button pressed may have gone with its row.
+export async function confirmThen(dialog, fill, action, { errorElement, verb, reload, focus }) {
+  if (!(await confirmDialog(dialog, fill))) return;
+  try {
+    await action();
+  } catch (failure) {
+    errorElement.textContent = `${verb} failed: ${failure.message}`;
+  }
+  await reload();
+  focus.focus();
+}
+
+// A row's (destructive) action button; `label` names what it acts on, for a screen reader.
+export function rowButton(text, label, onClick) {
+  const button = element("button", { type: "button", class: "danger", "aria-label": label, text });
+  button.addEventListener("click", onClick);
+  return button;
+}
+
+// A table's body: its rows, or one row across its `columns` saying there is nothing.
+export function fillTable(body, rows, columns, emptyText) {
+  body.replaceChildren(...(rows.length ? rows
+    : [element("tr", {}, element("td", { colspan: String(columns), class: "muted", text: emptyText }))]));
+}
+
+// A section's data, GET from `path`; on a failure, `message` says "<failed>: …" and the answer is null (an
+// ended session says nothing: the browser is on its way to the login page).
+export async function loadSection(path, message, failed) {
+  try {
+    const data = await api("GET", path);
+    message.textContent = "";
+    return data;
+  } catch (failure) {
+    if (failure.status !== 401) message.textContent = `${failed}: ${failure.message}`;
+    return null;
+  }
+}

@@ -335,6 +335,19 @@ form.addEventListener("submit", async (submitted) => {
 
 let username = null;
 
+// Phases of an instance on its way to running: what the creation panel shows the progress of.
+const STARTING = new Set(["pending", "preparing", "scheduled", "creating", "initializing"]);
+
+// The page opened while a start was under way (a reload during the build, another tab, the CLI): the panel
+// shows the newest such start from its first step and build line on, as it would have from the click.
+function resumeProgress(workspaces) {
+  if (!progress.panel.hidden) return; // the user created one meanwhile: that is what the panel shows
+  const starting = workspaces.filter((doc) => STARTING.has(doc.phase));
+  if (starting.length === 0) return;
+  const newest = starting.reduce((a, b) => ((b.created_at || "") > (a.created_at || "") ? b : a));
+  progress.resume(newest);
+}
+
 async function loadList() {
   try {
     // Admins may list everyone's workspaces; the dashboard shows the user's own (as its stream does).
@@ -351,6 +364,7 @@ async function loadList() {
     list.append(fragment);
     for (const row of fresh) render(row.doc.id);
     updateListMessage();
+    resumeProgress(workspaces);
   } catch (failure) {
     if (failure.status !== 401) listMessage.textContent = `Could not load workspaces: ${failure.message}`;
   }

@@ -2,9 +2,11 @@
 // configuration, the image with its build log streaming, the container, the clone, the tasks), the phase it
 // is in, and a failure with its reason. Fed by the dashboard's event stream: `workspace` messages (the
 // workspace's own events) and `build` messages (its image build's events, which live on the image's stream).
+// A start under way when the page opens (a reload, another tab, the CLI) is shown too: its history so far
+// first, from /dashboard/history, then the stream (see `resume`).
 // The panel's size is fixed (the build log scrolls inside its box), so nothing moves while it fills.
 
-import { $, plainText, taskPhase } from "./common.js";
+import { $, api, plainText, taskPhase } from "./common.js";
 
 const MAX_LOG = 200_000; // characters of build log kept on screen: the end is what matters
 const MAX_EARLY = 200; // events kept per workspace that came before its creation answer did
@@ -23,6 +25,7 @@ export class CreationProgress {
   }
 
   begin(url) {
+    this.generation = (this.generation || 0) + 1; // a newer begin wins over a resume still loading
     this.id = null;
     this.instance = null;
     this.seen = 0; // newest workspace event version shown
@@ -45,7 +48,9 @@ export class CreationProgress {
     this.panel.hidden = true;
   }
 
-  track(id) {
+  // Follows workspace `id` from here on: first what happened before (`history`, [kind, event] in the order it
+  // was stored), then what the stream brought meanwhile; what is in both is shown once (by version/position).
+  track(id, history = []) {
     this.id = id;
     $("progress-id").textContent = id;
     const open = $("progress-open");
@@ -53,7 +58,28 @@ export class CreationProgress {
     open.hidden = false;
     const early = this.early.get(id) || [];
     this.early.clear();
-    for (const [kind, event] of early) (kind === "build" ? this.onBuild(event) : this.onEvent(event));
+    for (const [kind, event] of [...history, ...early]) (kind === "build" ? this.onBuild(event) : this.onEvent(event));
+  }
+
+  // A start that was under way before this page: the panel opens at once (the stream's events for it are
+  // kept meanwhile), is filled with its history (read after the stream said `ready`, so nothing falls
+  // between the two), then goes on live.
+  async resume(doc) {
+    this.begin(doc.context_url || doc.id);
+    const generation = this.generation;
+    let history;
+    try {
+      history = await api("GET", `/dashboard/history/${encodeURIComponent(doc.id)}`);
+    } catch (failure) {
+      if (failure.status !== 401) $("progress-error").textContent = `Could not load the progress: ${failure.message}`;
+      history = { workspace: [], build: [] };
+    }
+    if (generation !== this.generation || this.panel.hidden) return; // a create or a close came first
+    // Workspace and build events interleave as they were stored: a build's start after the image was ready
+    // would otherwise turn the finished image step back to "building".
+    const ordered = [...history.workspace.map((event) => ["workspace", event]),
+      ...history.build.map((event) => ["build", event])].sort((a, b) => a[1].position - b[1].position);
+    this.track(doc.id, ordered);
   }
 
   remember(kind, event) {

@@ -1,17 +1,9 @@
 // Berth settings: API tokens (the secret shown once, at creation), SSH keys, the IDE preference and
 // environment variables for workspaces (values are write-only: the API never returns them).
 
-import { $, api, clearFormError, confirmDialog, element, setupHeader, showFormError, when } from "./common.js";
-
-function actionButton(text, label, onClick) {
-  const button = element("button", { type: "button", class: "danger", "aria-label": label, text });
-  button.addEventListener("click", onClick);
-  return button;
-}
-
-function emptyRow(columns, text) {
-  return element("tr", {}, element("td", { colspan: String(columns), class: "muted", text }));
-}
+import {
+  $, Invalid, api, confirmThen, element, fillTable, loadSection, onSubmit, rowButton, setupHeader, when,
+} from "./common.js";
 
 // --- tokens ----------------------------------------------------------------------------------------------------
 
@@ -23,49 +15,34 @@ async function loadTokens() {
     element("th", { scope: "row", text: token.name }),
     element("td", {}, element("time", { datetime: token.created_at, text: when(token.created_at) })),
     element("td", {}, element("time", { datetime: token.expires_at || "", text: when(token.expires_at) })),
-    element("td", { class: "row-actions" }, actionButton("Revoke", `Revoke token ${token.name}`,
+    element("td", { class: "row-actions" }, rowButton("Revoke", `Revoke token ${token.name}`,
       () => revokeToken(token)))));
-  $("tokens").replaceChildren(...(rows.length ? rows : [emptyRow(4, "No API tokens.")]));
+  fillTable($("tokens"), rows, 4, "No API tokens.");
 }
 
-async function revokeToken(token) {
-  const confirmed = await confirmDialog($("confirm-revoke"), (dialog) => {
+function revokeToken(token) {
+  return confirmThen($("confirm-revoke"), (dialog) => {
     dialog.querySelector(".subject").textContent = token.name;
-  });
-  if (!confirmed) return;
-  try {
+  }, async () => {
     await api("DELETE", `/api/tokens/${encodeURIComponent(token.token_id)}`);
-  } catch (failure) {
-    $("token-error").textContent = `revoke failed: ${failure.message}`;
-  }
-  if ($("new-token").dataset.token === token.token_id) $("new-token").hidden = true;
-  await loadTokens();
-  $("token-name").focus();
+    // Its secret, still shown from its creation, is worth nothing now.
+    if ($("new-token").dataset.token === token.token_id) $("new-token").hidden = true;
+  }, { errorElement: $("token-error"), verb: "revoke", reload: loadTokens, focus: $("token-name") });
 }
 
-$("token-form").addEventListener("submit", async (submitted) => {
-  submitted.preventDefault();
-  const form = $("token-form");
-  clearFormError(form, $("token-error"));
+onSubmit($("token-form"), $("token-error"), async () => {
   const name = $("token-name").value.trim();
-  if (!name) {
-    showFormError(form, $("token-error"), { message: "Give the token a name.", field: "name" });
-    return;
-  }
-  try {
-    const issued = await api("POST", "/api/tokens", { name });
-    $("new-token-name").textContent = issued.name;
-    $("new-token-value").value = issued.token;
-    $("new-token").dataset.token = issued.token_id;
-    $("copy-status").textContent = "";
-    $("new-token").hidden = false;
-    $("token-name").value = "";
-    $("new-token-value").focus();
-    $("new-token-value").select();
-    await loadTokens();
-  } catch (failure) {
-    showFormError(form, $("token-error"), failure);
-  }
+  if (!name) throw new Invalid("Give the token a name.", "name");
+  const issued = await api("POST", "/api/tokens", { name });
+  $("new-token-name").textContent = issued.name;
+  $("new-token-value").value = issued.token;
+  $("new-token").dataset.token = issued.token_id;
+  $("copy-status").textContent = "";
+  $("new-token").hidden = false;
+  $("token-name").value = "";
+  $("new-token-value").focus();
+  $("new-token-value").select();
+  await loadTokens();
 });
 
 $("copy-token").addEventListener("click", async () => {
@@ -88,45 +65,29 @@ async function loadKeys() {
     element("th", { scope: "row", text: key.name || "(unnamed)" }),
     element("td", { class: "mono", text: key.fingerprint }),
     element("td", {}, element("time", { datetime: key.created_at, text: when(key.created_at) })),
-    element("td", { class: "row-actions" }, actionButton("Remove", `Remove SSH key ${key.name || key.fingerprint}`,
+    element("td", { class: "row-actions" }, rowButton("Remove", `Remove SSH key ${key.name || key.fingerprint}`,
       () => removeKey(key)))));
-  $("keys").replaceChildren(...(rows.length ? rows : [emptyRow(4, "No SSH keys.")]));
+  fillTable($("keys"), rows, 4, "No SSH keys.");
 }
 
-async function removeKey(key) {
-  const confirmed = await confirmDialog($("confirm-remove"), (dialog) => {
+function removeKey(key) {
+  return confirmThen($("confirm-remove"), (dialog) => {
     dialog.querySelector("h2").textContent = "Remove SSH key?";
     dialog.querySelector(".subject").textContent = key.name || key.fingerprint;
-  });
-  if (!confirmed) return;
-  try {
-    await api("DELETE", `/api/ssh-keys/${encodeURIComponent(key.key_id)}`);
-  } catch (failure) {
-    $("key-error").textContent = `remove failed: ${failure.message}`;
-  }
-  await loadKeys();
-  $("key-value").focus();
+  }, () => api("DELETE", `/api/ssh-keys/${encodeURIComponent(key.key_id)}`),
+  { errorElement: $("key-error"), verb: "remove", reload: loadKeys, focus: $("key-value") });
 }
 
-$("key-form").addEventListener("submit", async (submitted) => {
-  submitted.preventDefault();
-  const form = $("key-form");
-  clearFormError(form, $("key-error"));
+// A refusal that names no field is about the key: it is what the server parses.
+onSubmit($("key-form"), $("key-error"), async () => {
   const publicKey = $("key-value").value.trim();
-  if (!publicKey) {
-    showFormError(form, $("key-error"), { message: "Paste a public key (one line of a .pub file).", field: "public_key" });
-    return;
-  }
+  if (!publicKey) throw new Invalid("Paste a public key (one line of a .pub file).", "public_key");
   const body = { public_key: publicKey };
   if ($("key-name").value.trim()) body.name = $("key-name").value.trim();
-  try {
-    await api("POST", "/api/ssh-keys", body);
-    form.reset();
-    await loadKeys();
-  } catch (failure) {
-    showFormError(form, $("key-error"), failure.field ? failure : { ...failure, message: failure.message, field: "public_key" });
-  }
-});
+  await api("POST", "/api/ssh-keys", body);
+  $("key-form").reset();
+  await loadKeys();
+}, "public_key");
 
 // --- IDE preference --------------------------------------------------------------------------------------------
 
@@ -155,61 +116,39 @@ function envQuery(variable) {
 }
 
 async function loadEnvVars() {
-  let variables;
-  try {
-    ({ env_vars: variables } = await api("GET", "/api/env-vars"));
-  } catch (failure) {
-    if (failure.status === 401) return;
-    $("env-message").textContent = `Environment variables are not available: ${failure.message}`;
+  const loaded = await loadSection("/api/env-vars", $("env-message"), "Environment variables are not available");
+  if (loaded === null) {
     $("env-vars").replaceChildren();
     return;
   }
-  $("env-message").textContent = "";
-  const rows = variables.map((variable) => element("tr", { "data-name": variable.name,
+  const rows = loaded.env_vars.map((variable) => element("tr", { "data-name": variable.name,
     "data-pattern": variable.repository_pattern },
   element("th", { scope: "row", class: "mono", text: variable.name }),
   element("td", { class: "mono", text: variable.repository_pattern }),
   element("td", {}, element("time", { datetime: variable.updated_at || "", text: when(variable.updated_at) })),
-  element("td", { class: "row-actions" }, actionButton("Remove",
+  element("td", { class: "row-actions" }, rowButton("Remove",
     `Remove ${variable.name} for ${variable.repository_pattern}`, () => removeEnvVar(variable)))));
-  $("env-vars").replaceChildren(...(rows.length ? rows : [emptyRow(4, "No environment variables.")]));
+  fillTable($("env-vars"), rows, 4, "No environment variables.");
 }
 
-async function removeEnvVar(variable) {
-  const confirmed = await confirmDialog($("confirm-remove"), (dialog) => {
+function removeEnvVar(variable) {
+  return confirmThen($("confirm-remove"), (dialog) => {
     dialog.querySelector("h2").textContent = "Remove environment variable?";
     dialog.querySelector(".subject").textContent = `${variable.name} (${variable.repository_pattern})`;
-  });
-  if (!confirmed) return;
-  try {
-    await api("DELETE", `/api/env-vars?${envQuery(variable)}`);
-  } catch (failure) {
-    $("env-error").textContent = `remove failed: ${failure.message}`;
-  }
-  await loadEnvVars();
-  $("env-name").focus();
+  }, () => api("DELETE", `/api/env-vars?${envQuery(variable)}`),
+  { errorElement: $("env-error"), verb: "remove", reload: loadEnvVars, focus: $("env-name") });
 }
 
-$("env-form").addEventListener("submit", async (submitted) => {
-  submitted.preventDefault();
-  const form = $("env-form");
-  clearFormError(form, $("env-error"));
+onSubmit($("env-form"), $("env-error"), async () => {
   const body = { name: $("env-name").value.trim(), repository_pattern: $("env-pattern").value.trim(),
     value: $("env-value").value };
   const missing = ["name", "repository_pattern"].find((field) => !body[field]);
-  if (missing) {
-    showFormError(form, $("env-error"), { message: `Enter the ${missing.replace("_", " ")}.`, field: missing });
-    return;
-  }
-  try {
-    await api("PUT", "/api/env-vars", body);
-    $("env-name").value = "";
-    $("env-value").value = "";
-    await loadEnvVars();
-    $("env-name").focus();
-  } catch (failure) {
-    showFormError(form, $("env-error"), failure);
-  }
+  if (missing) throw new Invalid(`Enter the ${missing.replace("_", " ")}.`, missing);
+  await api("PUT", "/api/env-vars", body);
+  $("env-name").value = "";
+  $("env-value").value = "";
+  await loadEnvVars();
+  $("env-name").focus();
 });
 
 async function main() {

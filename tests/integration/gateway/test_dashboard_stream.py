@@ -1,5 +1,6 @@
 """The dashboard's stream: a user's workspace events and the image builds of their workspaces (from the image
-streams, which name the workspace only in their build start), and nothing of anyone else's."""
+streams, which name the workspace only in their build start), and nothing of anyone else's; and the history of
+a start under way, which the stream continues without a gap or a repeat."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
+
 from domain.image.events import ImageBuildLog, ImageBuildStarted, ImageBuilt, image_stream
-from domain.workspace.events import WorkspaceCreated
+from domain.workspace.events import ImageRequested, InstanceRequested, WorkspaceCreated
 from gateway.dashboard.stream import user_workspace_events
-from tests.factories import new_event
-from tests.integration.gateway.conftest import Berth
+from tests.factories import created, new_event, phase
+from tests.integration.gateway.conftest import Berth, bearer
 
 KEY = "sha256:" + "ab" * 32
 OTHER_KEY = "sha256:" + "cd" * 32
@@ -51,3 +54,45 @@ async def test_the_stream_carries_the_users_builds_and_no_one_elses(berth: Berth
     assert log["payload"]["lines"] == ["Step 1/2 : FROM base", "\x1b[1mok"]
     assert built["type"] == "image.built" and seen[2]["id"] == await store.head_position()
     assert all("bob" not in json.dumps(m) for m in seen)
+
+
+async def test_a_start_under_way_reads_from_its_first_build_line_then_the_stream_goes_on_without_a_gap(
+        berth: Berth, api: httpx.AsyncClient) -> None:
+    store, codec = berth.platform.stores.events, berth.platform.codec
+    stream_id, workspace_id = "workspace-amber-otter-k3x9qa", "amber-otter-k3x9qa"
+    await store.append(stream_id, [created(workspace_id, "alice"),
+                                   new_event(InstanceRequested(instance_id="i-0")), phase("i-0", "failed", "no"),
+                                   new_event(InstanceRequested(instance_id="i-1")), phase("i-1", "preparing"),
+                                   new_event(ImageRequested(instance_id="i-1", spec="{}"))], 0)
+    await store.append(image_stream(KEY), [
+        new_event(ImageBuildStarted(cache_key=KEY, workspace_id=workspace_id, instance_id="i-1")),
+        new_event(ImageBuildLog(lines=["first line"]))], 0)
+    await berth.project()
+
+    # The page: its stream first (from now), then, once the stream said `ready`, the history.
+    stream = messages(user_workspace_events(store, codec, berth.gateway.views, "alice", None, keepalive=0.2))
+    assert (await asyncio.wait_for(anext(stream), 5))["event"] == "ready"
+    await store.append(image_stream(KEY), [new_event(ImageBuildLog(lines=["between the reads"]))], 2)
+    answer = await api.get(f"/dashboard/history/{workspace_id}", headers=bearer(await berth.user_token("alice")))
+    assert answer.status_code == 200, answer.text
+    history = answer.json()
+    await store.append(image_stream(KEY), [new_event(ImageBuildLog(lines=["last line"])),
+                                           new_event(ImageBuilt(image_id="sha256:1", tag="t", seconds=1.5))], 3)
+    live = [(await asyncio.wait_for(anext(stream), 5))["data"] for _ in range(3)]
+
+    # This start only: the earlier instance's failure is not replayed into the panel.
+    assert [e["type"] for e in history["workspace"]] == [
+        "workspace.instance_requested", "workspace.instance_phase_changed", "workspace.image_requested"]
+    assert history["workspace"][0]["payload"]["instance_id"] == "i-1"
+    assert {e["instance_id"] for e in history["build"]} == {"i-1"}
+    # What the panel shows: history, then the stream, each build event once (by position), in order.
+    shown: dict[int, dict[str, Any]] = {}
+    for event in [*history["build"], *live]:
+        shown.setdefault(event["position"], event)
+    lines = [line for _, e in sorted(shown.items()) if e["type"] == "image.build_log" for line in e["payload"]["lines"]]
+    assert lines == ["first line", "between the reads", "last line"]
+    assert list(shown.values())[-1]["type"] == "image.built"
+
+    others = await api.get(f"/dashboard/history/{workspace_id}", headers=bearer(await berth.user_token("bob")))
+    assert others.status_code == 404
+    assert (await api.get(f"/dashboard/history/{workspace_id}")).status_code == 401
