@@ -63,7 +63,8 @@ class SchemaRegistry:
                     version=int(match.group(1)),
                     path=path,
                     raw=raw,
-                    parsed=parse_schema(raw, _write_hint=False),
+                    # With fastavro's "parsed" marker: without it every read and write parses it again.
+                    parsed=parse_schema(raw),
                     fingerprint=fingerprint(canonical, "CRC-64-AVRO"),
                 )
             )

@@ -13,6 +13,11 @@ from infra.sqlite_thread import SqliteThread, immediate
 
 T = TypeVar("T")
 
+_LOAD_CHUNK = 500
+"""Keys per SELECT when loading documents (SQLite allows 32,766 parameters; this keeps statements small)."""
+_dumps = json.JSONEncoder(check_circular=False).encode
+"""json.dumps without its per-call setup; documents are trees of plain values built by projections."""
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS read_models (
     projection TEXT NOT NULL,
@@ -56,24 +61,32 @@ class SqliteReadModelStore:
         return await self._run(lambda: self._checkpoint(projection))
 
     async def load(self, projection: str, keys: Iterable[DocKey]) -> dict[DocKey, Doc]:
-        wanted = list(dict.fromkeys(keys))
+        by_collection: dict[str, list[str]] = {}
+        for key in dict.fromkeys(keys):
+            by_collection.setdefault(key.collection, []).append(key.key)
 
         def load() -> dict[DocKey, Doc]:
             found: dict[DocKey, Doc] = {}
-            for key in wanted:
-                row = self._db.execute(
-                    "SELECT doc FROM read_models WHERE projection = ? AND collection = ? AND key = ?",
-                    (projection, key.collection, key.key),
-                ).fetchone()
-                if row is not None:
-                    found[key] = json.loads(row[0])
+            for collection, names in by_collection.items():
+                # One statement per chunk of keys rather than one per key (a page of events names hundreds).
+                for start in range(0, len(names), _LOAD_CHUNK):
+                    chunk = names[start:start + _LOAD_CHUNK]
+                    rows = self._db.execute(
+                        "SELECT key, doc FROM read_models WHERE projection = ? AND collection = ? "
+                        f"AND key IN ({', '.join('?' * len(chunk))})",
+                        (projection, collection, *chunk),
+                    ).fetchall()
+                    for key, doc in rows:
+                        found[DocKey(collection, key)] = json.loads(doc)
             return found
 
         return await self._run(load)
 
     async def save(self, projection: str, changes: Mapping[DocKey, Doc | None], expected_checkpoint: int,
                    checkpoint: int) -> None:
-        upserts = [(projection, k.collection, k.key, json.dumps(d)) for k, d in changes.items() if d is not None]
+        # In key order: the rows land in the primary key's B-tree one after the other instead of at random
+        # places (a rebuild writes thousands of documents per transaction).
+        upserts = sorted((projection, k.collection, k.key, _dumps(d)) for k, d in changes.items() if d is not None)
         deletes = [(projection, k.collection, k.key) for k, d in changes.items() if d is None]
 
         def save() -> None:

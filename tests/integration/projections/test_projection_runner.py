@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from domain.workspace.events import InstanceRequested, WorkspaceDeleted
+from domain.workspace.events import InstanceRequested, PortVisibilityChanged, WorkspaceDeleted
 from infra.readmodel.contract import DocKey, ReadModelStore
 from infra.readmodel.postgres import PostgresReadModelStore
 from infra.readmodel.sqlite import SqliteReadModelStore
@@ -128,3 +129,137 @@ async def write_history_more(store: EventStore) -> None:
 
 async def caught_up(views: ReadModelStore, head: int) -> bool:
     return await views.checkpoint("workspaces") >= head
+
+
+def opened(port: int) -> NewEvent:
+    """An event whose effect adds to the document (each port's visibility is kept): a document that missed
+    one shows it, where a phase change would be overwritten by the next."""
+    return new_event(PortVisibilityChanged(port=port, visibility="public"))
+
+
+async def rebuilt_fresh(events: EventStore, views: ReadModelStore) -> dict[DocKey, dict[str, object]]:
+    await ProjectionRunner(WorkspacesProjection(), events, views, EventCodec()).rebuild()
+    return await views.dump("workspaces")
+
+
+@pytest.mark.parametrize("limits", [
+    {"batch": 3, "rebuild_batch": 4, "cached_docs": 2, "flush_docs": 2, "flush_events": 5},
+    {"batch": 7, "rebuild_batch": 50, "cached_docs": 1000, "flush_docs": 1000, "flush_events": 1000},
+])
+async def test_a_rebuild_with_any_page_cache_and_flush_sizes_equals_the_live_one(
+    stores: tuple[EventStore, ReadModelStore], limits: dict[str, int],
+) -> None:
+    events, views = stores
+    runner = ProjectionRunner(WorkspacesProjection(), events, views, EventCodec(), **limits)
+    await write_history(events, 25, seed=3)
+    positions: list[int] = []
+    assert await runner.catch_up(progress=positions.append) == await events.head_position()
+    assert positions == sorted(positions)
+    live = await views.dump("workspaces")
+    assert await runner.rebuild() == await events.head_position()
+    assert await views.dump("workspaces") == live == await rebuilt_fresh(events, views)
+
+
+async def test_a_runner_drops_its_cached_documents_when_another_writes_the_read_model(
+    stores: tuple[EventStore, ReadModelStore],
+) -> None:
+    """The cache of documents is only trusted at the checkpoint it was folded to: a rebuild by another
+    runner (another process, `berth replay`) in between makes this one load what is stored."""
+    events, views = stores
+    mine = ProjectionRunner(WorkspacesProjection(), events, views, EventCodec(), batch=4)
+    await write_history(events, 10, seed=4)
+    await mine.catch_up()
+    await ProjectionRunner(WorkspacesProjection(), events, views, EventCodec(), batch=3).rebuild()
+    await events.append("workspace-w1", [opened(8001)], await events.stream_version("workspace-w1"))
+    await mine.catch_up()
+    after_rebuild = await views.dump("workspaces")
+    assert after_rebuild == await rebuilt_fresh(events, views)
+
+    # Another runner moved the read model past where this one's cache is folded to.
+    await mine.catch_up()
+    await events.append("workspace-w3", [opened(8001)], await events.stream_version("workspace-w3"))
+    await ProjectionRunner(WorkspacesProjection(), events, views, EventCodec()).catch_up()
+    await events.append("workspace-w3", [opened(8002)], await events.stream_version("workspace-w3"))
+    await mine.catch_up()
+    assert await views.dump("workspaces") == await rebuilt_fresh(events, views)
+
+    # The other way round: this runner's rebuild while another keeps the read model live.
+    other = ProjectionRunner(WorkspacesProjection(), events, views, EventCodec(), batch=2)
+    await other.catch_up()
+    await mine.rebuild()
+    await events.append("workspace-w2", [opened(8001)], await events.stream_version("workspace-w2"))
+    await other.catch_up()
+    await mine.catch_up()
+    assert await views.dump("workspaces") == await rebuilt_fresh(events, views)
+
+
+async def test_catch_up_and_run_of_one_runner_share_its_cache_safely(
+    stores: tuple[EventStore, ReadModelStore],
+) -> None:
+    """The gateway calls catch_up on the runner that also runs live (the users projection): the two never
+    fold at the same time, so neither applies an event twice to a cached document."""
+    events, views = stores
+    runner = ProjectionRunner(WorkspacesProjection(), events, views, EventCodec(), batch=2)
+    live = asyncio.create_task(runner.run(idle_wait=0.05))
+    for seed in range(3):
+        await write_history_at(events, 6, seed=10 + seed)
+        await asyncio.gather(*(runner.catch_up() for _ in range(3)))
+    head = await events.head_position()
+    await eventually(lambda: caught_up(views, head))
+    live.cancel()
+    await asyncio.gather(live, return_exceptions=True)
+    assert await views.dump("workspaces") == await rebuilt_fresh(events, views)
+
+
+async def write_history_at(store: EventStore, workspaces: int, seed: int) -> None:
+    rng = random.Random(seed)
+    for index in range(workspaces):
+        stream = f"workspace-s{seed}-{index}"
+        history: list[NewEvent] = [created(f"s{seed}-{index}"), new_event(InstanceRequested(instance_id="i"))]
+        history += [phase("i", name) for name in ["preparing", "scheduled", "running"][: rng.randint(0, 3)]]
+        await store.append(stream, history, 0)
+
+
+class _InterferingViews:
+    """The real read model store, but before this runner's next write, `meanwhile` runs (another runner
+    writing first, as a replay in another process may at any moment): the write is refused with
+    CheckpointMoved."""
+
+    def __init__(self, views: ReadModelStore) -> None:
+        self._views = views
+        self.meanwhile: Callable[[], Awaitable[object]] | None = None
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._views, name)
+
+    async def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.meanwhile is not None:
+            meanwhile, self.meanwhile = self.meanwhile, None
+            await meanwhile()
+        await self._views.save(*args, **kwargs)
+
+
+async def test_a_write_refused_because_another_runner_wrote_first_drops_the_cache(
+    stores: tuple[EventStore, ReadModelStore],
+) -> None:
+    events, views = stores
+    interfering = _InterferingViews(views)
+    # One event per page and a write after each: the catch-up goes on after its write is refused.
+    mine = ProjectionRunner(WorkspacesProjection(), events, interfering, EventCodec(),  # type: ignore[arg-type]
+                            batch=1, rebuild_batch=1, flush_events=1)
+    await write_history(events, 4, seed=5)
+    await mine.catch_up()
+    head = await events.head_position()
+    for port in (8001, 8002, 8003):
+        await events.append("workspace-w1", [opened(port)], await events.stream_version("workspace-w1"))
+
+    async def another_runner_further() -> None:
+        # Past the page this runner folded (its cached w1 has 8001, not 8002).
+        await ProjectionRunner(WorkspacesProjection(), events, views, EventCodec(), batch=1,
+                               rebuild_batch=1).catch_up(until=head + 2)
+
+    interfering.meanwhile = another_runner_further
+    assert await mine.catch_up() == head + 3
+    doc = await views.get("workspaces", "workspaces", "w1")
+    assert doc is not None and set(doc["visibility"]) == {"8001", "8002", "8003"}
+    assert await views.dump("workspaces") == await rebuilt_fresh(events, views)

@@ -9,9 +9,11 @@ import pytest
 from fastavro import parse_schema, schemaless_writer
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import BaseModel, ValidationError, field_validator
 
+from domain.events import DomainEvent
 from domain.workspace.events import InstancePhaseChanged, WorkspaceCreated
-from schemas.codec import EventCodec, UndecodableEvent
+from schemas.codec import EventCodec, UndecodableEvent, _constructible
 from schemas.registry import SCHEMA_DIR, SchemaRegistry, UnknownSchema, default_registry
 
 CODEC = EventCodec()
@@ -101,3 +103,76 @@ def test_workspace_created_v3_keeps_the_ide() -> None:
     encoded = CODEC.encode(event)
     assert default_registry().current("workspace.created").version == 3
     assert CODEC.decode(encoded.event_type, encoded.schema, encoded.payload) == event
+
+
+# -- decode_trusted: the projection runner's decode of payloads read back from the store -----------------
+
+
+@given(st.text(), st.text(), st.text(), st.text())
+def test_trusted_decoding_equals_validated_decoding(workspace_id: str, owner: str, url: str, ide: str) -> None:
+    event = WorkspaceCreated(workspace_id=workspace_id, owner=owner, context_url=url, ide=ide)
+    encoded = CODEC.encode(event)
+    trusted = CODEC.decode_trusted(encoded.event_type, encoded.schema, encoded.payload)
+    validated = CODEC.decode(encoded.event_type, encoded.schema, encoded.payload)
+    assert trusted == event == validated
+    assert type(trusted) is WorkspaceCreated and trusted.model_fields_set == validated.model_fields_set
+
+
+@pytest.mark.parametrize("version", [1, 2, 3])
+def test_trusted_decoding_upcasts_every_kept_version_of_workspace_created(version: int) -> None:
+    writer = default_registry().versions("workspace.created")[version - 1]
+    record = {"workspace_id": "a-b-c", "owner": "o", "context_url": "u", "workspace_class": "large", "ide": "none"}
+    buffer = io.BytesIO()
+    schemaless_writer(buffer, writer.parsed, record)
+    trusted = CODEC.decode_trusted("workspace.created", writer.fingerprint, buffer.getvalue())
+    assert trusted == CODEC.decode("workspace.created", writer.fingerprint, buffer.getvalue())
+    assert isinstance(trusted, WorkspaceCreated)
+    assert (trusted.workspace_class, trusted.ide) == {1: ("default", "vscode"), 2: ("large", "vscode"),
+                                                      3: ("large", "none")}[version]
+
+
+def test_trusted_decoding_keeps_optional_fields_and_models_frozen() -> None:
+    event = InstancePhaseChanged(instance_id="i", phase="failed", reason=None)
+    encoded = CODEC.encode(event)
+    trusted = CODEC.decode_trusted(encoded.event_type, encoded.schema, encoded.payload)
+    assert trusted == event and trusted.model_dump() == event.model_dump()
+    with pytest.raises(ValidationError):
+        trusted.phase = "running"  # type: ignore[misc]
+
+
+def test_trusted_decoding_refuses_what_decoding_refuses() -> None:
+    encoded = CODEC.encode(InstancePhaseChanged(instance_id="i", phase="running"))
+    with pytest.raises(UndecodableEvent, match="trailing"):
+        CODEC.decode_trusted(encoded.event_type, encoded.schema, encoded.payload + b"\x00")
+    with pytest.raises(UnknownSchema, match="deadbeef"):
+        CODEC.decode_trusted("workspace.created", "deadbeef", b"")
+
+
+@given(st.binary(max_size=64))
+def test_garbage_payloads_never_crash_the_trusted_decoder(payload: bytes) -> None:
+    schema = default_registry().current("workspace.created").fingerprint
+    with contextlib.suppress(UndecodableEvent):
+        CODEC.decode_trusted("workspace.created", schema, payload)
+
+
+def test_every_event_model_is_built_without_revalidation() -> None:
+    """Every current model qualifies for the fast path; a model with a validator or a field Avro does not
+    check would not (then decode_trusted validates, like decode)."""
+    registry = default_registry()
+    for event_type, model in DomainEvent.registry.items():
+        assert _constructible(model, registry.current(event_type).raw), event_type
+
+    class Checked(BaseModel):
+        name: str
+
+        @field_validator("name")
+        @classmethod
+        def short(cls, value: str) -> str:
+            return value
+
+    class Nested(BaseModel):
+        inner: Checked
+
+    fields = {"fields": [{"name": "name"}]}
+    assert not _constructible(Checked, fields)  # type: ignore[arg-type]
+    assert not _constructible(Nested, {"fields": [{"name": "inner"}]})  # type: ignore[arg-type]
