@@ -55,9 +55,19 @@ def _mark(met: bool | None) -> str:
 
 
 def rows(f: Figures) -> list[Row]:
+    """The table's rows; a run of one part (`--only`) has the figures of that part only."""
+    made: list[Row] = []
+    if "embedded_events" in f:
+        made += _embedded_rows(f)
+    if "replay_events" in f:
+        made += _replay_rows(f)
+    if "distributed_events" in f:
+        made += _distributed_rows(f)
+    return made
+
+
+def _embedded_rows(f: Figures) -> list[Row]:
     met = f["targets_met"]
-    disturbed = f.get("distributed_disturbances") or 0
-    note = f"; DISTURBED: {disturbed} service outages waited out" if disturbed else ""
     return [
         Row(f"Embedded appends, SQLite store ({f['embedded_events']:,} events, tx of {f['tx_events']} "
             f"events over {f['tx_streams']} streams)",
@@ -70,10 +80,28 @@ def rows(f: Figures) -> list[Row]:
             f"p50 {ms(f['embedded_p50_ms'])}, p99 {ms(f['embedded_p99_ms'])}",
             f"the append call alone: p50 {ms(f['embedded_append_p50_ms'])}, p99 {ms(f['embedded_append_p99_ms'])}",
             "", "p99 < 50 ms", met["embedded_p99_ms"]),
+    ]
+
+
+def _replay_rows(f: Figures) -> list[Row]:
+    made = [
         Row(f"Replay: ProjectionRunner.rebuild of workspaces ({f['replay_events']:,} events, "
             f"{f['replay_docs']:,} documents)",
             rate(f["replay_events_per_s"]), f"raw sqlite3 paged reads {rate(f['replay_floor_events_per_s'])}",
-            times(f["replay_ratio"]), "≥ 0.5x floor", met["replay_ratio"]),
+            times(f["replay_ratio"]), "≥ 0.5x floor", f["targets_met"]["replay_ratio"]),
+    ]
+    if f.get("replay_floor_decoded_events_per_s") is not None:
+        made.append(Row("Replay against a second floor (information, not the target's)", rate(f["replay_events_per_s"]),
+                        f"raw paged reads + Avro decode {rate(f['replay_floor_decoded_events_per_s'])}",
+                        times(f.get("replay_ratio_decoded")), "", None))
+    return made
+
+
+def _distributed_rows(f: Figures) -> list[Row]:
+    met = f["targets_met"]
+    disturbed = f.get("distributed_disturbances") or 0
+    note = f"; DISTURBED: {disturbed} service outages waited out" if disturbed else ""
+    return [
         Row(f"Distributed end to end: PostgreSQL → relay → Kafka → {f['distributed_workers']} worker processes "
             f"({f['distributed_events'] or 0:,} events{note})",
             rate(f["distributed_events_per_s"]),

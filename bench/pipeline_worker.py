@@ -46,6 +46,15 @@ class CommitClockStore(PostgresEventStore):
             self.committed.setdefault(tracking.position, time.time())
         return stored
 
+    async def commit_tracked(self, commits: Sequence[tuple[Sequence[Append], Tracking]]
+                             ) -> list[list[StoredEvent] | None]:
+        results = await super().commit_tracked(commits)
+        at = time.time()
+        for (_, tracking), stored in zip(commits, results, strict=True):
+            if stored is not None:
+                self.committed.setdefault(tracking.position, at)
+        return results
+
 
 async def _stdin_closed() -> None:
     loop = asyncio.get_running_loop()

@@ -45,7 +45,17 @@ class EventStore(Protocol):
 
     async def head_position(self) -> int: ...
 
+    async def commit_tracked(self, commits: Sequence[tuple[Sequence[Append], Tracking]]
+                             ) -> list[list[StoredEvent] | None]:
+        """Several commits (each a consumer's appends and its tracking record) in one transaction, for a
+        worker that has many events done at once. In the result, None stands for a commit whose tracking
+        record already existed: nothing of it is written, the others are. Any other failure (a stream
+        conflict, an outage) raises, and then nothing at all is written."""
+
     async def is_tracked(self, consumer: str, position: int) -> bool: ...
+
+    async def tracked(self, consumer: str, positions: Sequence[int]) -> set[int]:
+        """Those of `positions` that `consumer` has tracking records for (is_tracked for many at once)."""
 
     async def checkpoint(self, consumer: str) -> int:
         """Where a consumer resumes: every position up to it is handled (0 at first)."""

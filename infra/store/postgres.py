@@ -67,6 +67,29 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     parked_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (consumer, position)
 );
+-- A writer's commit in one round trip (see PostgresEventStore.commit): lock, check every stream's version,
+-- insert, notify. Returns no row, and writes nothing, when a stream is not at its expected version.
+CREATE OR REPLACE FUNCTION berth_append(
+    event_ids uuid[], stream_ids text[], stream_types text[], versions int[], types text[], schemas text[],
+    occurred timestamptz[], actors text[], correlation_ids uuid[], causation_ids uuid[], payloads bytea[],
+    streams text[], expected int[]
+) RETURNS TABLE ("position" bigint, stream_id text, version int) LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+BEGIN
+    LOCK TABLE events IN EXCLUSIVE MODE;
+    IF EXISTS (SELECT 1 FROM unnest(streams, expected) AS x(stream, at)
+               WHERE x.at <> (SELECT COALESCE(MAX(e.version), 0) FROM events e WHERE e.stream_id = x.stream)) THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+        INSERT INTO events (event_id, stream_id, stream_type, version, type, schema, occurred_at, actor,
+                            correlation_id, causation_id, payload)
+        SELECT * FROM unnest(event_ids, stream_ids, stream_types, versions, types, schemas, occurred, actors,
+                             correlation_ids, causation_ids, payloads)
+        RETURNING events.position, events.stream_id, events.version;
+    PERFORM pg_notify('berth_events', '');
+END
+$$;
 """
 
 _SELECT_EVENTS = f"SELECT {EVENT_COLUMNS} FROM events"
@@ -75,7 +98,45 @@ INSERT INTO events (event_id, stream_id, stream_type, version, type, schema, occ
                     correlation_id, causation_id, payload)
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[],
                      $7::timestamptz[], $8::text[], $9::uuid[], $10::uuid[], $11::bytea[])
-RETURNING position, version
+RETURNING position, stream_id, version
+"""
+# Every append of a commit in one round trip (the events table locked, each stream named once): the rows
+# go in only if every stream ($12) is at its expected version ($13); no row back means one is not, and
+# the appends are then made one by one to tell which (or that they are a retry of a committed append).
+_INSERT_IF_EXPECTED = f"""
+WITH expected AS (
+    SELECT * FROM unnest($12::text[], $13::int[]) AS x(stream_id, version)
+), ready AS (
+    SELECT bool_and(x.version = (SELECT COALESCE(MAX(e.version), 0) FROM events e
+                                 WHERE e.stream_id = x.stream_id)) AS ok
+    FROM expected x
+), inserted AS (
+    INSERT INTO events (event_id, stream_id, stream_type, version, type, schema, occurred_at, actor,
+                        correlation_id, causation_id, payload)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[],
+                         $7::timestamptz[], $8::text[], $9::uuid[], $10::uuid[], $11::bytea[])
+    WHERE (SELECT ok FROM ready)
+    RETURNING position, stream_id, version
+), notified AS MATERIALIZED (
+    SELECT pg_notify('{CHANNEL}', '') WHERE EXISTS (SELECT 1 FROM inserted)
+)
+SELECT inserted.position, inserted.stream_id, inserted.version FROM inserted CROSS JOIN notified
+"""
+_APPEND = ("SELECT position, stream_id, version FROM berth_append($1::uuid[], $2::text[], $3::text[], $4::int[], "
+           "$5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::uuid[], $10::uuid[], $11::bytea[], "
+           "$12::text[], $13::int[])")
+_SAVE_CHECKPOINT = """
+WITH saved AS (
+    INSERT INTO checkpoints (consumer, position) VALUES ($1, $2) ON CONFLICT (consumer)
+    DO UPDATE SET position = GREATEST(checkpoints.position, excluded.position)
+)
+DELETE FROM tracking WHERE consumer = $1 AND position <= $2
+"""
+_TRACK = ("INSERT INTO tracking (consumer, position) VALUES ($1, $2) "
+          "ON CONFLICT DO NOTHING RETURNING 1")
+_TRACK_MANY = """
+INSERT INTO tracking (consumer, position) SELECT * FROM unnest($1::text[], $2::bigint[])
+ON CONFLICT DO NOTHING RETURNING consumer, position
 """
 
 # What a lost or restarting server looks like to asyncpg: worth retrying, never a reason to give up.
@@ -162,28 +223,103 @@ class PostgresEventStore:
     async def commit(
         self, appends: Sequence[Append], tracking: Tracking | None = None, settles: Tracking | None = None
     ) -> list[StoredEvent]:
+        writes = any(append.events for append in appends)
+
+        async def track_only(connection: asyncpg.Connection) -> list[StoredEvent]:
+            # One statement is atomic on its own: no BEGIN/COMMIT round trips for a handler without effects.
+            if tracking is not None and await connection.fetchval(_TRACK, tracking.consumer,
+                                                                  tracking.position) is None:
+                raise AlreadyProcessed(tracking)
+            return []
+
         async def work(connection: asyncpg.Connection) -> list[StoredEvent]:
             async with connection.transaction():
                 if tracking is not None:
-                    inserted = await connection.fetchval(
-                        "INSERT INTO tracking (consumer, position) VALUES ($1, $2) "
-                        "ON CONFLICT DO NOTHING RETURNING 1",
-                        tracking.consumer, tracking.position,
-                    )
+                    inserted = await connection.fetchval(_TRACK, tracking.consumer, tracking.position)
                     if inserted is None:
                         raise AlreadyProcessed(tracking)
                 if settles is not None:
                     await connection.execute("DELETE FROM dead_letters WHERE consumer = $1 AND position = $2",
                                              settles.consumer, settles.position)
-                stored: list[StoredEvent] = []
-                if any(append.events for append in appends):
+                if not writes and not appends:
+                    return []
+                if writes:
                     await connection.execute("LOCK TABLE events IN EXCLUSIVE MODE")
-                    for append in appends:
-                        stored.extend(await self._append_one(connection, append))
-                    await connection.execute(f"NOTIFY {CHANNEL}")
+                return await self._append_all(connection, appends, notify=writes)
+
+        if not appends and settles is None:
+            return await self._with_connection(track_only)
+        streams = [append.stream_id for append in appends]
+        if writes and tracking is None and settles is None and len(set(streams)) == len(streams):
+            # A writer's commit: one round trip when every stream is where the writer expected it.
+            expected = [append.expected_version for append in appends]
+            stored = await self._with_connection(lambda c: self._insert(c, appends, _APPEND, streams, expected))
+            if stored:
                 return stored
+            # A stream moved on (a conflict, or a retry of a committed append): find out which, the long way.
+        return await self._with_connection(work)
+
+    async def commit_tracked(self, commits: Sequence[tuple[Sequence[Append], Tracking]]
+                             ) -> list[list[StoredEvent] | None]:
+        """Several commits, each a consumer's effects with its tracking record, in one transaction (one
+        statement when none has effects). A commit whose tracking record exists is left out: None in
+        its place. Any other failure (a stream conflict...) raises, and then none of them is written."""
+        if not commits:
+            return []
+        consumers = [tracking.consumer for _, tracking in commits]
+        positions = [tracking.position for _, tracking in commits]
+
+        def fresh(inserted: list[Any]) -> list[bool]:
+            new = {(row[0], row[1]) for row in inserted}
+            seen: set[tuple[str, int]] = set()
+            flags = []
+            for key in zip(consumers, positions, strict=True):
+                flags.append(key in new and key not in seen)  # the same record twice: only the first is new
+                seen.add(key)
+            return flags
+
+        if not any(appends for appends, _ in commits):
+            rows = await self._with_connection(lambda c: c.fetch(_TRACK_MANY, consumers, positions))
+            return [[] if new else None for new in fresh(rows)]
+
+        async def work(connection: asyncpg.Connection) -> list[list[StoredEvent] | None]:
+            async with connection.transaction():
+                flags = fresh(await connection.fetch(_TRACK_MANY, consumers, positions))
+                appends = [append for (appends, _), new in zip(commits, flags, strict=True) if new
+                           for append in appends]
+                writes = any(append.events for append in appends)
+                if writes:
+                    await connection.execute("LOCK TABLE events IN EXCLUSIVE MODE")
+                stored = await self._append_all(connection, appends, notify=writes) if appends else []
+            results: list[list[StoredEvent] | None] = []
+            at = 0
+            for (commit_appends, _), new in zip(commits, flags, strict=True):
+                if not new:
+                    results.append(None)
+                    continue
+                size = sum(len(append.events) for append in commit_appends)  # each append stores as many
+                results.append(stored[at:at + size])
+                at += size
+            return results
 
         return await self._with_connection(work)
+
+    async def _append_all(self, connection: asyncpg.Connection, appends: Sequence[Append], *,
+                          notify: bool) -> list[StoredEvent]:
+        """Every append of a commit (the events table locked): checked, inserted and notified in one
+        statement; one at a time when a stream appears twice or is not at the expected version."""
+        streams = [append.stream_id for append in appends]
+        if notify and len(set(streams)) == len(streams):
+            expected = [append.expected_version for append in appends]
+            stored = await self._insert(connection, appends, _INSERT_IF_EXPECTED, streams, expected)
+            if stored:
+                return stored
+        stored = []
+        for append in appends:
+            stored.extend(await self._append_one(connection, append))
+        if notify:
+            await connection.execute(f"NOTIFY {CHANNEL}")
+        return stored
 
     async def _append_one(self, connection: asyncpg.Connection, append: Append) -> list[StoredEvent]:
         current = await connection.fetchval(
@@ -196,17 +332,30 @@ class PostgresEventStore:
                 if same_events(already, events):
                     return already  # a retry of a committed append: report what is stored, add nothing
             raise StreamConflict(append.stream_id, append.expected_version, current)
+        return await self._insert(connection, [append], _INSERT_EVENTS)
+
+    @staticmethod
+    async def _insert(connection: asyncpg.Connection, appends: Sequence[Append], query: str,
+                      *arguments: Any) -> list[StoredEvent]:
+        """The events of `appends`, each stream at its expected version, in one statement (none when
+        `query` inserts nothing)."""
         rows = [
             insert_values(event, append.stream_id, append.expected_version + offset)
-            for offset, event in enumerate(events, start=1)
+            for append in appends
+            for offset, event in enumerate(append.events, start=1)
         ]
+        if not rows:
+            return []
         columns = [list(column) for column in zip(*rows, strict=True)]
         try:
-            assigned = await connection.fetch(_INSERT_EVENTS, *columns)
+            assigned = await connection.fetch(query, *columns, *arguments)
         except asyncpg.UniqueViolationError as error:
-            raise Conflict(f"an event id sent to {append.stream_id!r} is already stored: {error}") from None
-        position_of = {record["version"]: record["position"] for record in assigned}
-        return [stored_event((position_of[row[3]], *row)) for row in rows]
+            streams = ", ".join(repr(append.stream_id) for append in appends)
+            raise Conflict(f"an event id sent to {streams} is already stored: {error}") from None
+        if not assigned:
+            return []
+        position_of = {(record["stream_id"], record["version"]): record["position"] for record in assigned}
+        return [stored_event((position_of[row[1], row[3]], *row)) for row in rows]
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -279,23 +428,20 @@ class PostgresEventStore:
             "SELECT 1 FROM tracking WHERE consumer = $1 AND position = $2", consumer, position))
         return row is not None
 
+    async def tracked(self, consumer: str, positions: Sequence[int]) -> set[int]:
+        rows = await self._with_connection(lambda c: c.fetch(
+            "SELECT position FROM tracking WHERE consumer = $1 AND position = ANY($2::bigint[])",
+            consumer, list(positions)))
+        return {row[0] for row in rows}
+
     async def checkpoint(self, consumer: str) -> int:
         value = await self._with_connection(lambda c: c.fetchval(
             "SELECT position FROM checkpoints WHERE consumer = $1", consumer))
         return 0 if value is None else int(value)
 
     async def save_checkpoint(self, consumer: str, position: int) -> None:
-        async def work(connection: asyncpg.Connection) -> None:
-            async with connection.transaction():
-                await connection.execute(
-                    "INSERT INTO checkpoints (consumer, position) VALUES ($1, $2) ON CONFLICT (consumer) "
-                    "DO UPDATE SET position = GREATEST(checkpoints.position, excluded.position)",
-                    consumer, position,
-                )
-                await connection.execute("DELETE FROM tracking WHERE consumer = $1 AND position <= $2",
-                                         consumer, position)
-
-        await self._with_connection(work)
+        # One statement (so atomic, in one round trip): the relay saves a checkpoint after every batch.
+        await self._with_connection(lambda c: c.execute(_SAVE_CHECKPOINT, consumer, position))
 
     async def park(self, letter: DeadLetter) -> None:
         async def work(connection: asyncpg.Connection) -> None:

@@ -124,6 +124,31 @@ class SqliteEventStore:
                 stored.extend(self._append_one(append))
         return stored
 
+    async def commit_tracked(self, commits: Sequence[tuple[Sequence[Append], Tracking]]
+                             ) -> list[list[StoredEvent] | None]:
+        results = await self._run(lambda: self._commit_tracked(commits))
+        if any(results):
+            self._notify()
+        return results
+
+    def _commit_tracked(self, commits: Sequence[tuple[Sequence[Append], Tracking]]
+                        ) -> list[list[StoredEvent] | None]:
+        db = self._db
+        results: list[list[StoredEvent] | None] = []
+        with immediate(db):
+            for appends, tracking in commits:
+                try:
+                    db.execute("INSERT INTO tracking (consumer, position) VALUES (?, ?)",
+                               (tracking.consumer, tracking.position))
+                except sqlite3.IntegrityError:
+                    results.append(None)  # handled before: nothing of this commit is written
+                    continue
+                stored: list[StoredEvent] = []
+                for append in appends:
+                    stored.extend(self._append_one(append))
+                results.append(stored)
+        return results
+
     def _append_one(self, append: Append) -> list[StoredEvent]:
         db = self._db
         (current,) = db.execute(
@@ -212,6 +237,13 @@ class SqliteEventStore:
             "SELECT 1 FROM tracking WHERE consumer = ? AND position = ?", (consumer, position)
         ).fetchone())
         return row is not None
+
+    async def tracked(self, consumer: str, positions: Sequence[int]) -> set[int]:
+        def find() -> set[int]:
+            query = "SELECT 1 FROM tracking WHERE consumer = ? AND position = ?"
+            return {p for p in positions if self._db.execute(query, (consumer, p)).fetchone() is not None}
+
+        return await self._run(find)
 
     async def checkpoint(self, consumer: str) -> int:
         row = await self._run(lambda: self._db.execute(
