@@ -1,9 +1,10 @@
 """The container request for one workspace instance, as plain data (pure: unit-tested without an engine).
 
 Security posture, and why:
-- Not privileged, no Docker socket, no host paths but the two read-only supervisor files, the
-  read-only IDE install (Node + code-server, shared by every workspace on the node) and Berth's read-only
-  VS Code extension (.vsix) beside it.
+- Not privileged, no Docker socket, no host paths but the read-only supervisor (its executable, the
+  runtime directory of its onedir build beside it, its config), the read-only IDE install (Node +
+  code-server, shared by every workspace on the node) and Berth's read-only VS Code extension (.vsix)
+  beside it.
 - Capabilities: all dropped, then the ones a dev box with working `sudo` needs added back:
   SETUID/SETGID (sudo and the supervisor switch users), CHOWN/DAC_OVERRIDE/FOWNER (root inside may
   manage any file, e.g. `sudo apt-get install`), FSETID (keeps setuid/setgid bits of files root
@@ -24,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from node_agent.instance import InstanceSpec
+from node_agent.instance import SUPERVISOR_LIB_NAME, InstanceSpec
 from node_agent.naming import (
     LABEL_CLASS,
     LABEL_INSTANCE,
@@ -37,6 +38,7 @@ from node_agent.supervisor_config import IDE_EXTENSION_PATH
 from node_agent.workspace_classes import WorkspaceClass
 
 SUPERVISOR_PATH = "/.berth/supervisor"
+SUPERVISOR_LIB_PATH = f"/.berth/{SUPERVISOR_LIB_NAME}"  # beside the executable: where its bootloader looks
 SUPERVISOR_CONFIG_PATH = "/.berth/config.json"
 IDE_PATH = "/.berth/ide"
 ENTRYPOINT = [SUPERVISOR_PATH, "serve", "--config", SUPERVISOR_CONFIG_PATH]
@@ -97,6 +99,8 @@ def container_request(spec: InstanceSpec, klass: WorkspaceClass, node: str) -> C
         str(spec.supervisor_binary): {"bind": SUPERVISOR_PATH, "mode": "ro"},
         str(spec.supervisor_config): {"bind": SUPERVISOR_CONFIG_PATH, "mode": "ro"},
     }
+    if spec.supervisor_lib is not None:
+        binds[str(spec.supervisor_lib)] = {"bind": SUPERVISOR_LIB_PATH, "mode": "ro"}
     if spec.ide_dir is not None:
         binds[str(spec.ide_dir)] = {"bind": IDE_PATH, "mode": "ro"}
         if spec.ide_extension is not None:

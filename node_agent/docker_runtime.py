@@ -32,7 +32,7 @@ from node_agent.container_config import container_request
 from node_agent.content.backup import BackupTotals, back_up
 from node_agent.content.backup_source import backup_source
 from node_agent.content.git_upload import clone_into_workspace
-from node_agent.content.marker import ContentMarker, marker_archive, read_marker
+from node_agent.content.marker import ContentMarker, marker_archive, marker_entries, read_marker
 from node_agent.content.restore import restore
 from node_agent.content.tar_tree import END_OF_ARCHIVE, WORKSPACE_OWNER, TreeChanged, directory_entries
 from node_agent.engine import Engine, engine_errors, status_of
@@ -133,14 +133,19 @@ class DockerRuntime:
         for what, path in mounted:
             if not path.is_file():
                 raise SupervisorFileMissing(what, str(path))
-        self._require_image(spec.image)
-        reused = ensure_volume(self.engine, ref, self.node)
+        if spec.supervisor_lib is not None and not spec.supervisor_lib.is_dir():
+            raise SupervisorFileMissing("supervisor runtime directory", str(spec.supervisor_lib))
+        reused, incarnation = ensure_volume(self.engine, ref, self.node)
         api = self.engine.api
         container_id: str | None = None
         try:
             with engine_errors(f"creating container {request.name}"):
                 try:
                     created = api.create_container(**request.create, host_config=api.create_host_config(**request.host))
+                except docker.errors.ImageNotFound:
+                    # Said by the create itself rather than asked before it: one engine round trip less per start.
+                    raise ImageNotFound(spec.image, "it is not in this node's engine (images are built or mapped "
+                                                    "before an instance is created)") from None
                 except docker.errors.APIError as error:
                     if status_of(error) == 409:
                         raise ContainerExists(request.name) from error
@@ -159,15 +164,7 @@ class DockerRuntime:
                 with contextlib.suppress(Exception):
                     api.remove_volume(ref.volume_name)
             raise
-        return CreatedInstance(ref, container_id, volume_reused=reused)
-
-    def _require_image(self, image: str) -> None:
-        try:
-            with engine_errors(f"inspecting image {image}"):
-                self.engine.inspect_image(image)
-        except docker.errors.NotFound:
-            raise ImageNotFound(image, "it is not in this node's engine (images are built or mapped before "
-                                       "an instance is created)") from None
+        return CreatedInstance(ref, container_id, volume_reused=reused, incarnation=incarnation)
 
     async def start(self, ref: InstanceRef) -> StartedInstance:
         """Start the container and read back the host port of its supervisor (127.0.0.1 only)."""
@@ -195,10 +192,12 @@ class DockerRuntime:
         git: GitSource | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> ContentResult:
-        """Fill /workspace before the container starts: nothing, when the volume kept from an earlier
-        instance holds completed content (it is newer than any backup); else from the `backup` blob
-        when given (BackupMissing when it is not in the store: never a silent fresh clone); else
-        from `git`; else empty. Progress goes to `on_progress` on the caller's loop."""
+        """Fill /workspace, before the container starts or while it starts: nothing, when the volume kept
+        from an earlier instance holds completed content (it is newer than any backup); else from the
+        `backup` blob when given (BackupMissing when it is not in the store: never a silent fresh clone);
+        else from `git`; else empty. Ends with the content marker naming this instance, which is what the
+        supervisor waits for before it runs anything in /workspace. Progress goes to `on_progress` on the
+        caller's loop."""
         report = on_loop(on_progress, asyncio.get_running_loop())
         return await run_stoppable(lambda stop: self._init_content(created, backup, git, report, stop))
 
@@ -206,30 +205,40 @@ class DockerRuntime:
                       report: Callable[[Progress], None], stop: threading.Event) -> ContentResult:
         ref = created.ref
         container = ref.container_name
-        incarnation = volume_incarnation(self.engine, ref.volume_name)
+        incarnation = created.incarnation or volume_incarnation(self.engine, ref.volume_name)
+        kept = False
         if created.volume_reused:
             marker = read_marker(self.engine, container)
-            if marker is not None and marker.incarnation == incarnation:
-                return ContentResult(ContentSource.VOLUME, 0, 0.0)
+            kept = marker is not None and marker.incarnation == incarnation
 
         def meter_for(stage: Stage) -> ProgressMeter:
             return ProgressMeter(stage, report, self.progress_interval)
 
         with self._container(container):
-            if backup is not None:
+            if kept:
+                result = ContentResult(ContentSource.VOLUME, 0, 0.0)
+            elif backup is not None:
                 with _content_errors("the backup"):
                     restored = restore(self.engine, self.blobs, container, backup, meter_for(Stage.RESTORE), stop)
                 result = ContentResult(ContentSource.BACKUP, restored.tar_bytes, restored.seconds)
             elif git is not None:
+                # The marker is the archive's last entry: extracted only once the whole checkout is, and one
+                # engine upload (a helper process in the container) fewer than writing it on its own.
+                marker = self._marker(ref, incarnation, ContentSource.GIT)
                 with _content_errors(f"a clone of {git.url}"):
-                    cloned = clone_into_workspace(self.engine, container, git, meter_for, stop, self.clone_dir)
-                result = ContentResult(ContentSource.GIT, cloned.tar_bytes, cloned.seconds, commit=cloned.commit)
+                    cloned = clone_into_workspace(self.engine, container, git, meter_for, stop, self.clone_dir,
+                                                  trailer=marker_entries(marker))
+                return ContentResult(ContentSource.GIT, cloned.tar_bytes, cloned.seconds, commit=cloned.commit)
             else:
                 result = ContentResult(ContentSource.EMPTY, 0, 0.0)
             with engine_errors("writing the content marker"):
-                marker = ContentMarker(incarnation or "", result.source.value, ref.instance_id)
-                self.engine.api.put_archive(container, "/", marker_archive(marker))
+                self.engine.api.put_archive(container, "/", marker_archive(self._marker(ref, incarnation,
+                                                                                        result.source)))
         return result
+
+    @staticmethod
+    def _marker(ref: InstanceRef, incarnation: str | None, source: ContentSource) -> ContentMarker:
+        return ContentMarker(incarnation or "", source.value, ref.instance_id, source.start_mode)
 
     # -- stop, back up, remove --------------------------------------------------------------------
 

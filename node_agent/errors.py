@@ -17,10 +17,12 @@ class UnknownWorkspaceClass(InvalidInput):
 
 
 class SupervisorFileMissing(PermanentError):
-    """The supervisor binary or its config, which are bind-mounted into every workspace, is not on the node."""
+    """The supervisor binary, its runtime directory or its config, which are bind-mounted into every workspace,
+    is not on the node."""
 
     def __init__(self, what: str, path: str) -> None:
-        super().__init__(f"the {what} to mount into the workspace is not a file on this node: {path}")
+        kind = "a directory" if what.endswith("directory") else "a file"
+        super().__init__(f"the {what} to mount into the workspace is not {kind} on this node: {path}")
         self.path = path
 
 

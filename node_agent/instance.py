@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
+from typing import Literal
 
 from domain.errors import InvalidInput
 from node_agent.naming import (
@@ -45,6 +46,8 @@ class InstanceRef:
 class InstanceSpec:
     """A container to create. `supervisor_binary` and `supervisor_config` are files on this node,
     mounted read-only: the workspace image is used as it is (no rebuild to add Berth's parts).
+    `supervisor_lib` is the runtime directory of a onedir supervisor build (see supervisor_lib_of), mounted
+    read-only beside the executable; None for an executable that needs none.
     `ide_dir` is the IDE install on this node (scripts/install-code-server.sh), mounted read-only at
     /.berth/ide; None for a workspace without a browser IDE. `ide_extension` is Berth's own VS Code extension
     (node_agent.ide_extension), mounted read-only beside it for the supervisor to install."""
@@ -57,6 +60,18 @@ class InstanceSpec:
     env: Mapping[str, str] = field(default_factory=dict)
     ide_dir: Path | None = None
     ide_extension: Path | None = None
+    supervisor_lib: Path | None = None
+
+
+SUPERVISOR_LIB_NAME = "supervisor-lib"
+"""The runtime directory (Python and the bundled modules) of the supervisor's onedir build, beside its executable
+(scripts/build-supervisor.sh): where the executable's bootloader looks for it, on the node and in the container."""
+
+
+def supervisor_lib_of(binary: Path) -> Path | None:
+    """The runtime directory beside a onedir supervisor build; None when `binary` stands alone."""
+    lib = binary.parent / SUPERVISOR_LIB_NAME
+    return lib if lib.is_dir() else None
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,7 @@ class CreatedInstance:
     ref: InstanceRef
     container_id: str
     volume_reused: bool  # the workspace volume existed already (kept after a failed backup, say)
+    incarnation: str | None = None  # the volume's, as read when the container was created
 
 
 @dataclass(frozen=True)
@@ -102,6 +118,11 @@ class ContentSource(StrEnum):
     GIT = "git"
     VOLUME = "volume"  # the volume kept from an earlier instance already holds the content
     EMPTY = "empty"
+
+    @property
+    def start_mode(self) -> Literal["fresh", "restart"]:
+        """New content runs the tasks' `init` (a fresh start); restored or kept content had it (a restart)."""
+        return "fresh" if self in (ContentSource.GIT, ContentSource.EMPTY) else "restart"
 
 
 @dataclass(frozen=True)

@@ -3,20 +3,23 @@ removes what a deleted workspace owned.
 
 Starting walks the phases creating -> initializing -> running, recording each step as it happens (the
 container, where /workspace came from, the supervisor's port), so the user watches progress live and a
-restarted agent resumes from what the stream says. When the user stops an instance mid-start, the next
-transition is refused by the state machine; the start gives up quietly and the stop, next in this
-stream's queue, cleans up.
+restarted agent resumes from what the stream says. In `initializing` the container starts while /workspace
+is filled: the supervisor comes up meanwhile and runs nothing until the content marker names its instance
+(node_agent/content/marker.py), so the start costs the longer of the two, not their sum. When the user
+stops an instance mid-start, the next transition is refused by the state machine; the start gives up
+quietly and the stop, next in this stream's queue, cleans up.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TypeVar
 
 from domain.envelope import Cause
-from domain.errors import Conflict, InvalidInput, PermanentError
+from domain.errors import Conflict, InvalidInput, PermanentError, StreamConflict
 from domain.events import DomainEvent, Recorded
 from domain.workspace.decider import AdvanceInstance, WorkspaceDecider
 from domain.workspace.events import (
@@ -31,15 +34,18 @@ from domain.workspace.phases import Phase
 from handlers.runtime.handler import HandlerContext
 from infra.secrets import SecretBox
 from infra.store.records import Append
+from node_agent.content.marker import MARKER_PATH
 from node_agent.docker_runtime import DockerRuntime
-from node_agent.errors import WorkspaceBackupFailed
+from node_agent.errors import ContainerExists, WorkspaceBackupFailed
 from node_agent.facts import InstanceFacts, facts_of
-from node_agent.instance import ContentSource, GitSource, InstanceRef, InstanceSpec
+from node_agent.instance import GitSource, InstanceRef, InstanceSpec, StartedInstance, supervisor_lib_of
 from node_agent.supervisor_client import shut_down_tasks, wait_for_ide, wait_for_supervisor
 from node_agent.supervisor_config import repository_name, supervisor_config, write_config
 from node_agent.user_env import UserEnvironment, user_environment
 
 log = logging.getLogger(__name__)
+A = TypeVar("A")
+B = TypeVar("B")
 
 
 def _mb(count: int) -> str:
@@ -63,6 +69,7 @@ class NodeAgentHandler:
         self._ide_port = ide_port
         self._ide_extension = ide_extension
         self._secrets = secrets  # opens the owner's environment variables (node_agent/user_env.py)
+        self._supervisor_lib = supervisor_lib_of(supervisor_binary)
 
     @property
     def name(self) -> str:
@@ -114,28 +121,26 @@ class NodeAgentHandler:
             creating += f"; {environment.summary}"
             log.info("%s/%s: %s", ref.workspace_id, ref.instance_id, environment.summary)
         await self._advance(context, stream, ref, Phase.CREATING, creating, cause)
-        await self._runtime.remove(ref)  # a container left by an interrupted earlier attempt (keeps the volume)
         config_file = self._state_dir / ref.workspace_id / ref.instance_id / "supervisor.json"
         ide_dir = self._ide_dir_for(ide)
         try:
-            write_config(config_file, self._supervisor_config(ref, facts, "fresh", ide_dir))
-            created = await self._runtime.create(InstanceSpec(ref, facts.image, self._binary, config_file,
-                                                              workspace_class=workspace_class, ide_dir=ide_dir,
-                                                              ide_extension=self._ide_extension_for(ide_dir),
-                                                              env=environment.values))
+            write_config(config_file, self._supervisor_config(ref, facts, ide_dir))
+            spec = InstanceSpec(ref, facts.image, self._binary, config_file, workspace_class=workspace_class,
+                                ide_dir=ide_dir, ide_extension=self._ide_extension_for(ide_dir),
+                                env=environment.values, supervisor_lib=self._supervisor_lib)
+            try:
+                created = await self._runtime.create(spec)
+            except ContainerExists:
+                await self._runtime.remove(ref)  # left by an interrupted earlier attempt (the volume stays)
+                created = await self._runtime.create(spec)
             if not await self._advance(context, stream, ref, Phase.INITIALIZING, "filling /workspace", cause):
                 return
             git = GitSource(facts.context.clone_url, self._checkout(facts), commit=facts.context.commit)
-            content = await self._runtime.init_content(created, backup=facts.last_backup, git=git)
+            started, content = await _start_while_filling(self._started(context, stream, ref, cause),
+                                           self._runtime.init_content(created, backup=facts.last_backup, git=git))
             await self._emit(context, stream, [ContentInitialized(
                 instance_id=ref.instance_id, source=content.source.value, bytes=content.bytes,
                 seconds=content.seconds)], cause)
-            fresh = content.source in (ContentSource.GIT, ContentSource.EMPTY)
-            write_config(config_file, self._supervisor_config(ref, facts, "fresh" if fresh else "restart", ide_dir))
-            started = await self._runtime.start(ref)
-            await self._emit(context, stream, [ContainerCreated(
-                instance_id=ref.instance_id, node=self.node, container_id=started.container_id,
-                supervisor_port=started.supervisor_port)], cause)
             await wait_for_supervisor(started.supervisor_port, self._ready_timeout)
             # Running means the IDE answers; a workspace whose IDE cannot start still runs (SSH, ports), saying why.
             ide_problem = await wait_for_ide(started.supervisor_port, self._ready_timeout)
@@ -144,6 +149,14 @@ class NodeAgentHandler:
             await self._runtime.remove(ref)
             return
         await self._advance(context, stream, ref, Phase.RUNNING, ide_problem, cause)
+
+    async def _started(self, context: HandlerContext, stream: str, ref: InstanceRef, cause: Cause) -> StartedInstance:
+        """Start the container and say so at once: its supervisor port is what the proxy routes through."""
+        started = await self._runtime.start(ref)
+        await self._emit(context, stream, [ContainerCreated(
+            instance_id=ref.instance_id, node=self.node, container_id=started.container_id,
+            supervisor_port=started.supervisor_port)], cause)
+        return started
 
     async def _user_environment(self, context: HandlerContext, owner: str | None,
                                 clone_url: str) -> UserEnvironment:
@@ -163,12 +176,13 @@ class NodeAgentHandler:
     def _ide_extension_for(self, ide_dir: Path | None) -> Path | None:
         return None if ide_dir is None else self._ide_extension
 
-    def _supervisor_config(self, ref: InstanceRef, facts: InstanceFacts, mode: Literal["fresh", "restart"],
-                           ide_dir: Path | None) -> dict[str, object]:
+    def _supervisor_config(self, ref: InstanceRef, facts: InstanceFacts, ide_dir: Path | None) -> dict[str, object]:
+        """The start mode ("fresh" here) is the content marker's: only the content init knows it."""
         assert facts.config is not None and facts.context is not None
-        return supervisor_config(ref.workspace_id, ref.instance_id, facts.config, facts.context.clone_url, mode,
+        return supervisor_config(ref.workspace_id, ref.instance_id, facts.config, facts.context.clone_url, "fresh",
                                  ide_port=self._ide_port if ide_dir is not None else None,
-                                 ide_extension=self._ide_extension_for(ide_dir) is not None)
+                                 ide_extension=self._ide_extension_for(ide_dir) is not None,
+                                 content_ready=MARKER_PATH)
 
     # -- stop --------------------------------------------------------------------------------------
 
@@ -200,16 +214,20 @@ class NodeAgentHandler:
 
     async def _advance(self, context: HandlerContext, stream: str, ref: InstanceRef, phase: Phase,
                        reason: str | None, cause: Cause) -> bool:
-        """Move the instance on; False when the state machine refuses (the user stopped it meanwhile)."""
+        """Move the instance on; False when the state machine refuses (the user stopped it meanwhile). Facts
+        appended meanwhile (the proxy's activity, ports) only move the stream on: decided again on top of them."""
         decider = WorkspaceDecider()
-        workspace = await context.load(stream, decider)
-        try:
-            events = decider.decide(workspace.state, AdvanceInstance(ref.instance_id, phase, reason))
-            await context.store.commit([context.append(stream, events, workspace.version, cause)])
-        except Conflict as refused:
-            log.info("%s: not moving %s to %s: %s", self.name, ref.instance_id, phase, refused)
-            return False
-        return True
+        while True:
+            workspace = await context.load(stream, decider)
+            try:
+                events = decider.decide(workspace.state, AdvanceInstance(ref.instance_id, phase, reason))
+                await context.store.commit([context.append(stream, events, workspace.version, cause)])
+            except StreamConflict:
+                continue
+            except Conflict as refused:
+                log.info("%s: not moving %s to %s: %s", self.name, ref.instance_id, phase, refused)
+                return False
+            return True
 
     async def _emit(self, context: HandlerContext, stream: str, events: list[DomainEvent], cause: Cause) -> None:
         """Record facts at the stream's current version (nothing else decides on them)."""
@@ -220,3 +238,26 @@ class NodeAgentHandler:
                 return
             except Conflict:
                 continue
+
+
+async def _start_while_filling(start: Awaitable[A], fill: Awaitable[B]) -> tuple[A, B]:
+    """Both results. A failed start stops the copy (nobody will use the content); a failed copy lets the start
+    finish (it is short, and a container left half-announced would be worse). The start's failure is raised
+    first, then the copy's."""
+    starting = asyncio.ensure_future(start)
+    filling = asyncio.ensure_future(fill)
+    try:
+        await asyncio.wait([starting, filling], return_when=asyncio.FIRST_EXCEPTION)
+        if starting.done() and starting.exception() is not None:
+            filling.cancel()
+        await asyncio.wait([starting, filling])
+    except asyncio.CancelledError:
+        starting.cancel()
+        filling.cancel()
+        await asyncio.wait([starting, filling])
+        raise
+    for task in (starting, filling):
+        failure = None if task.cancelled() else task.exception()
+        if failure is not None:
+            raise failure
+    return starting.result(), filling.result()

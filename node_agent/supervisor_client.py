@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -23,17 +24,30 @@ async def supervisor_status(port: int, timeout: float = 2.0) -> dict[str, Any]:
     return status
 
 
+FIRST_POLL = 0.01
+MAX_POLL = 0.1
+"""Waits below ask often at first (a start usually settles within a second) and back off to this."""
+
+
+def _polls() -> Iterator[float]:
+    delay = FIRST_POLL
+    while True:
+        yield delay
+        delay = min(delay * 1.5, MAX_POLL)
+
+
 async def wait_for_supervisor(port: int, within: float) -> dict[str, Any]:
     """The first status the supervisor gives; Unavailable when it did not answer within `within` s."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
+    delays = _polls()
     while True:
         try:
             return await supervisor_status(port)
         except (Unavailable, TemporaryError):
             if loop.time() > deadline:
                 raise
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(next(delays))
 
 
 async def shut_down_tasks(port: int, grace: float = 10.0) -> dict[str, Any] | None:
@@ -53,6 +67,7 @@ async def wait_for_ide(port: int, within: float) -> str | None:
     """None once the supervisor says the IDE answers (or the workspace has none); else why it does not."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
+    delays = _polls()
     while True:
         try:
             status = await supervisor_status(port)
@@ -63,4 +78,4 @@ async def wait_for_ide(port: int, within: float) -> str | None:
         ide = status.get("ide") or {}
         if ide.get("state") == "failed" or loop.time() > deadline:
             return f"the IDE did not start ({ide.get('state')}): {ide.get('error') or 'no answer'}"
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(next(delays))

@@ -69,8 +69,10 @@ def ide_section(ide_port: int | None, extensions: list[str] | None = None,
 
 def supervisor_config(workspace_id: str, instance_id: str, config: WorkspaceConfig, clone_url: str,
                       start_mode: Literal["fresh", "restart"], ide_port: int | None = None,
-                      ide_extension: bool = False) -> dict[str, Any]:
-    """`ide_extension`: Berth's extension is mounted at IDE_EXTENSION_PATH (the supervisor installs it)."""
+                      ide_extension: bool = False, content_ready: str | None = None) -> dict[str, Any]:
+    """`ide_extension`: Berth's extension is mounted at IDE_EXTENSION_PATH (the supervisor installs it).
+    `content_ready`: the content marker the supervisor waits for before it runs anything (the container starts
+    while /workspace is filled); its start mode then replaces `start_mode`."""
     checkout = config.checkout_location or repository_name(clone_url)
     return {
         "workspace_id": workspace_id,
@@ -89,6 +91,7 @@ def supervisor_config(workspace_id: str, instance_id: str, config: WorkspaceConf
         "ide": ide_section(ide_port, extension_entries(config.vscode_extensions,
                                                        posixpath.join(WORKSPACE_DIR, checkout)),
                            ide_extension),
+        "content_ready": content_ready,
     }
 
 

@@ -21,17 +21,24 @@ def volume_exists(engine: Engine, volume: str) -> bool:
     return True
 
 
-def ensure_volume(engine: Engine, ref: InstanceRef, node: str) -> bool:
-    """Create the workspace volume unless it exists; True when it existed already."""
-    if volume_exists(engine, ref.volume_name):
-        return True
+def ensure_volume(engine: Engine, ref: InstanceRef, node: str) -> tuple[bool, str | None]:
+    """Create the workspace volume unless it exists: (True when it existed already, its incarnation)."""
+    with engine_errors(f"inspecting volume {ref.volume_name}"):
+        try:
+            info = engine.api.inspect_volume(ref.volume_name)
+        except docker.errors.NotFound:
+            info = None
+    if info is not None:
+        labels: dict[str, str] = info.get("Labels") or {}
+        return True, labels.get(LABEL_VOLUME_INCARNATION)
+    incarnation = uuid.uuid4().hex
     with engine_errors(f"creating volume {ref.volume_name}"):
         engine.api.create_volume(ref.volume_name, labels={
             LABEL_WORKSPACE: ref.workspace_id,
             LABEL_NODE: node,
-            LABEL_VOLUME_INCARNATION: uuid.uuid4().hex,
+            LABEL_VOLUME_INCARNATION: incarnation,
         })
-    return False
+    return False, incarnation
 
 
 def volume_incarnation(engine: Engine, volume: str) -> str | None:

@@ -1,4 +1,4 @@
-"""`python -m supervisor` runs the supervisor from the source tree (the one-file build runs `main` too)."""
+"""`python -m supervisor` runs the supervisor from the source tree (the PyInstaller build runs `main` too)."""
 
 from supervisor.main import main
 

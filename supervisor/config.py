@@ -24,6 +24,8 @@ The file, with every field (only `workspace_id` and `instance_id` are required):
             "a": {"kind": "shell", "command": "..."}, "b": {"kind": "exec", "argv": ["..."]}}}}
       ],
       "start_mode": "fresh",              # "fresh" (new content: init runs) or "restart" (from a backup)
+      "content_ready": null,              # absolute path: wait for this marker before touching the workspace
+                                          # (supervisor/content.py); its start_mode wins. null = content is there
       "log_dir": "/workspace/.berth/logs",# absolute; task and lifecycle output files
       "token": null,                      # when a string, every request must carry `Authorization: Bearer <token>`
       "ide": {"kind": "code-server", "dir": "/.berth/ide", "port": 23000,  # null = no IDE (SSH only)
@@ -145,6 +147,9 @@ class SupervisorConfig:
     log_dir: str = "/workspace/.berth/logs"
     token: str | None = None
     ide: IdeConfig | None = None
+    content_ready: str | None = None
+    """The marker the node agent writes once /workspace holds the content (supervisor/content.py); None: it
+    does already when the supervisor starts."""
 
     @property
     def checkout_dir(self) -> str:
@@ -187,6 +192,7 @@ def parse_config(raw: object) -> SupervisorConfig:
         log_dir=top.absolute_path("log_dir", "/workspace/.berth/logs"),
         token=top.optional_text("token"),
         ide=_ide(top.optional_obj("ide")),
+        content_ready=top.optional_absolute_path("content_ready"),
     )
     top.reject_unknown()
     if config.ide is not None and config.ide.port == config.port:
@@ -333,6 +339,9 @@ class _Obj:
         if not posixpath.isabs(value) or posixpath.normpath(value) != value or value.startswith("//"):
             raise ConfigError(self.at(key), f"must be a normalized absolute path, got {value!r}")
         return value
+
+    def optional_absolute_path(self, key: str) -> str | None:
+        return None if self._get(key) is None else self.absolute_path(key, "")
 
     def relative_path(self, key: str) -> str | None:
         value = self.optional_text(key)

@@ -1,6 +1,6 @@
 """The environment of the processes the supervisor starts (tasks and lifecycle commands).
 
-It is the container's environment (what the image set), cleaned of what the one-file bootloader
+It is the container's environment (what the image set), cleaned of what the PyInstaller bootloader
 added, plus who the user is, plus the config's variables. devcontainer.json values may still hold
 `${containerEnv:VAR}` or `${containerEnv:VAR:default}`: the control plane cannot know the container's
 environment, so those are resolved here against it (the same rule as the control plane's

@@ -1,7 +1,7 @@
 """Just enough HTTP/1.1 for the supervisor's endpoint: read one request head, write one response.
 
-The supervisor must stay stdlib-only (it ships as a small one-file executable into every
-container), and its clients are Berth's own node agent and proxy, so one request per connection
+The supervisor must stay stdlib-only (it ships as a small self-contained executable into
+every container), and its clients are Berth's own node agent and proxy, so one request per connection
 (`Connection: close`) and no request bodies beyond a bounded `Content-Length` are enough.
 """
 

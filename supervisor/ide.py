@@ -11,8 +11,10 @@ extensions live under /workspace/.berth/ide, so settings and installed extension
 workspace's backup and survive a restart; its IPC socket lives in /tmp, outside the backup.
 
 Extensions are installed before code-server first starts, with code-server's own `--install-extension` into the
-same extensions directory. First Berth's own (`ide.builtin_extensions`: .vsix files the node agent mounts, e.g. the
-task terminals of ide_extension/), in every workspace, so they are there however the IDE's data was restored;
+same extensions directory (Berth's own, into a directory the IDE never used, is unpacked directly instead:
+supervisor/vsix_unpack.py, the same files without code-server's 0.8 s of CPU). First Berth's own
+(`ide.builtin_extensions`: .vsix files the node agent mounts, e.g. the task terminals of ide_extension/), in
+every workspace, so they are there however the IDE's data was restored;
 then the config's (`ide.extensions`): `.vsix` files from the repository, and
 marketplace ids (`publisher.name`), which need the internet: each is tried once with a short timeout, and
 when the marketplace does not answer the remaining ids are not tried. What was not installed, and why, is
@@ -44,12 +46,15 @@ from supervisor.config import IdeConfig
 from supervisor.logs import OutputLog
 from supervisor.processes import Launcher, signal_group
 from supervisor.users import Identity, chown_to
+from supervisor.vsix_unpack import UnpackRefused, unpack_into_new_list
 
 log = logging.getLogger("ide")
 
 IdeState = Literal["pending", "starting", "ready", "restarting", "failed", "stopped"]
 
 PROBE_INTERVAL = 0.1
+PROBE_FIRST_INTERVAL = 0.02
+"""Probes start this often (a refused connection costs nothing) and back off to PROBE_INTERVAL."""
 PROBE_TIMEOUT = 2.0
 BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 30.0
@@ -370,10 +375,12 @@ class IdeService:
         return answered
 
     async def _until_answers(self) -> None:
+        interval = PROBE_FIRST_INTERVAL
         while True:
             if await answers(self.config.port):
                 return
-            await asyncio.sleep(PROBE_INTERVAL)
+            await asyncio.sleep(interval)
+            interval = min(interval * 1.5, PROBE_INTERVAL)
 
     def _check_installed(self, paths: list[str]) -> None:
         for path in paths:
@@ -450,6 +457,13 @@ class IdeService:
             return ExtensionOutcome(path, False, manifest)
         if manifest.directory in installed_extensions(extensions_dir):
             return ExtensionOutcome(path, True, f"already installed ({manifest.id} {manifest.version})")
+        if builtin:
+            try:
+                unpack_into_new_list(path, extensions_dir, manifest.directory, manifest.id, manifest.version,
+                                     lambda created: chown_to(created, self._identity))
+                return ExtensionOutcome(path, True, f"installed ({manifest.id} {manifest.version})")
+            except (UnpackRefused, OSError) as refused:
+                log.info("extension %s: installing with code-server (%s)", path, refused)
         ok, detail = await self._run_install(path, VSIX_TIMEOUT, force=builtin)
         if ok:
             return ExtensionOutcome(path, True, f"installed ({manifest.id} {manifest.version})")

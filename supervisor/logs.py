@@ -24,7 +24,9 @@ class LogOffsetError(Exception):
 
 
 class OutputLog:
-    def __init__(self, path: Path | None, ring_bytes: int = RING_BYTES) -> None:
+    def __init__(self, path: Path | None, ring_bytes: int = RING_BYTES, *, open_now: bool = True) -> None:
+        """`open_now=False`: the file is opened (truncated) by `open`, once its directory may be written (the
+        workspace's content is in place); output until then is kept in memory only."""
         self.path = path
         self.size = 0
         self.ended = False
@@ -32,12 +34,19 @@ class OutputLog:
         self._ring = bytearray()
         self._ring_bytes = ring_bytes
         self._fd: int | None = None
-        if path is not None:
-            try:
-                # Truncated: offsets are per instance, and a restart from a backup starts at 0 again.
-                self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
-            except OSError as error:
-                log.warning("cannot write %s (%s); keeping only the last %d bytes in memory", path, error, ring_bytes)
+        if open_now:
+            self.open()
+
+    def open(self) -> None:
+        """Open the file (once, before anything was appended: offsets in it are offsets of the log)."""
+        if self.path is None or self._fd is not None or self.size or self.ended:
+            return
+        try:
+            # Truncated: offsets are per instance, and a restart from a backup starts at 0 again.
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        except OSError as error:
+            log.warning("cannot write %s (%s); keeping only the last %d bytes in memory", self.path, error,
+                        self._ring_bytes)
 
     @property
     def ring_start(self) -> int:

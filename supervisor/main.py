@@ -1,7 +1,8 @@
 """berth-supervisor: the entrypoint of every workspace container.
 
-The node agent bind-mounts the one-file executable read-only at /.berth/supervisor and the config
-(see `supervisor.config`) at /.berth/config.json, and runs
+The node agent bind-mounts the executable read-only at /.berth/supervisor (with the runtime directory of
+its onedir build beside it, /.berth/supervisor-lib) and the config (see `supervisor.config`) at
+/.berth/config.json, and runs
 
     /.berth/supervisor serve --config /.berth/config.json
 
@@ -15,7 +16,7 @@ Processes (see `tasks`, `lifecycle`, `processes`, `environment`)
     Each task runs as one `bash -lc` (before && init && command; restart: before && command), each
     lifecycle command as `/bin/sh -c` or its argv, as `user`, in /workspace/<checkout_location>
     (else /workspace), in its own session on a pseudo-terminal. Environment: the container's (minus
-    what the one-file bootloader adds) + HOME/USER/LOGNAME/SHELL of `user` + TERM=xterm-256color if
+    what the PyInstaller bootloader adds) + HOME/USER/LOGNAME/SHELL of `user` + TERM=xterm-256color if
     unset + config env + task env (`${containerEnv:VAR[:default]}` resolved) + BERTH_WORKSPACE_ID,
     BERTH_INSTANCE_ID, BERTH_TASK_INDEX. PATH entries a login profile drops are appended again.
     Output: <log_dir>/task-<index>.log and <log_dir>/lifecycle-<hook>.log (truncated per start).
@@ -29,7 +30,9 @@ Processes (see `tasks`, `lifecycle`, `processes`, `environment`)
 HTTP on 0.0.0.0:<port>; one request per connection. When the config has a `token`, every request
 needs `Authorization: Bearer <token>` (or `Proxy-Authorization`), else 401.
     GET /_berth/status → 200 JSON
-        {"workspace_id", "instance_id", "version", "start_mode": "fresh"|"restart",
+        {"workspace_id", "instance_id", "version", "start_mode": "fresh"|"restart" (the content marker's once
+         it came), "content_ready": bool (false while waiting for the config's `content_ready` marker: nothing
+         runs until then, see `content`),
          "ready": bool (lifecycle hooks settled, every task in `command` or ended, and ide_ready),
          "ide_ready": bool (the IDE answers; true when the config has no IDE),
          "ide": null (no IDE) | {"kind": "code-server", "state": "pending"|"starting"|"ready"|"restarting"|

@@ -31,6 +31,7 @@ _REACHABLE = frozenset(
     }
 )
 PROC_FILES = (Path("/proc/net/tcp"), Path("/proc/net/tcp6"))
+BACKOFF = 1.5
 
 
 def decode_address(hex_address: str) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, int]:
@@ -72,7 +73,9 @@ def listening_ports(files: Iterable[Path] = PROC_FILES, exclude: Iterable[int] =
 
 
 class PortWatcher:
-    """Samples the listening ports every `interval` seconds and tells `on_change` when the set changed."""
+    """Samples the listening ports and tells `on_change` when the set changed: every `first_interval` seconds
+    at first and after each change (a starting workspace opens its servers then, and the first port should show
+    at once), backing off to every `interval` seconds while nothing changes. A sample reads two small files."""
 
     def __init__(
         self,
@@ -80,24 +83,35 @@ class PortWatcher:
         on_change: Callable[[frozenset[int], frozenset[int]], None],
         interval: float = 1.0,
         files: Iterable[Path] = PROC_FILES,
+        first_interval: float = 0.05,
     ) -> None:
         self.ports: frozenset[int] = frozenset()
         self._exclude = frozenset(exclude)
         self._on_change = on_change
         self._interval = interval
+        self._first_interval = min(first_interval, interval)
         self._files = tuple(files)
+        self._delay = self._first_interval
 
-    def sample(self) -> None:
+    def sample(self) -> bool:
+        """Read the ports now; True when they changed."""
         try:
             current = frozenset(listening_ports(self._files, self._exclude))
         except OSError as error:
             log.warning("reading the listening ports failed: %s", error)
-            return
+            return False
         if current != self.ports:
             previous, self.ports = self.ports, current
             self._on_change(previous, current)
+            return True
+        return False
+
+    def next_delay(self, changed: bool) -> float:
+        """The wait before the next sample: the first interval again after a change, else a longer one."""
+        self._delay = self._first_interval if changed else min(self._delay * BACKOFF, self._interval)
+        return self._delay
 
     async def run(self) -> None:
         while True:
-            self.sample()
-            await asyncio.sleep(self._interval)
+            changed = self.sample()
+            await asyncio.sleep(self.next_delay(changed))

@@ -1,8 +1,8 @@
 """Reaping children: the job of PID 1 (and of `tini`), done by the supervisor itself.
 
 Inside a container the supervisor is the first process, so every orphan of every task ends up as
-its child and stays a zombie until someone calls wait() on it. The one-file executable adds a
-twist: its bootloader is PID 1 and runs the Python program as a child, and the bootloader reaps
+its child and stays a zombie until someone calls wait() on it. Wrappers add a twist: an init
+(docker-init) or a one-file bootloader may be PID 1 and run the supervisor as a child, reaping
 only that child. Making the supervisor a *child subreaper* (prctl) sends orphans to the
 supervisor instead, whatever its PID, so one mechanism covers both cases.
 

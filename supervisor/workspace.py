@@ -1,6 +1,6 @@
-"""The workspace as the supervisor runs it: lifecycle commands, then the tasks, the IDE once every task
-has passed its `before` step, and the shutdown that ends them all before the node agent backs up
-/workspace."""
+"""The workspace as the supervisor runs it: (with `content_ready`) the wait for /workspace's content, then
+lifecycle commands, then the tasks, the IDE once every task has passed its `before` step, and the shutdown
+that ends them all before the node agent backs up /workspace."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import signal
 import time
 from pathlib import Path
 
-from supervisor.config import SupervisorConfig
+from supervisor.config import StartMode, SupervisorConfig
+from supervisor.content import wait_for_content
 from supervisor.environment import process_env
 from supervisor.ide import IdeService, IdeStatus, supervisor_access
 from supervisor.lifecycle import HookStatus, LifecycleRunner
@@ -37,7 +38,14 @@ class Workspace:
         self.activity_at: float | None = None
         self.stopping = False
         self._launcher = launcher
-        log_dir = _prepare_log_dir(Path(config.log_dir), identity)
+        self._identity = identity
+        self.start_mode: StartMode = config.start_mode
+        """The config's, or what the content marker says once the content is there."""
+        self.content_ready = config.content_ready is None
+        """/workspace holds the content: until then nothing runs that touches it (supervisor/content.py)."""
+        # Log files live in /workspace: created once the content is in place, not under the copy.
+        open_now = self.content_ready
+        log_dir = _prepare_log_dir(Path(config.log_dir), identity) if open_now else Path(config.log_dir)
         berth = {"BERTH_WORKSPACE_ID": config.workspace_id, "BERTH_INSTANCE_ID": config.instance_id}
         self.tasks = [
             TaskRunner(
@@ -46,7 +54,7 @@ class Workspace:
                 launcher=launcher,
                 env=process_env(base_env, identity, config.env, task.env, berth, {"BERTH_TASK_INDEX": str(index)}),
                 cwd=self.working_dir,
-                output=OutputLog(log_dir / f"task-{index}.log" if log_dir else None),
+                output=OutputLog(log_dir / f"task-{index}.log" if log_dir else None, open_now=open_now),
                 on_change=self._task_changed,
             )
             for index, task in enumerate(config.tasks)
@@ -56,7 +64,8 @@ class Workspace:
             launcher=launcher,
             env=process_env(base_env, identity, config.env, berth),
             cwd=self.working_dir,
-            output_for=lambda hook: OutputLog(log_dir / f"lifecycle-{hook}.log" if log_dir else None),
+            output_for=lambda hook: OutputLog(log_dir / f"lifecycle-{hook}.log" if log_dir else None,
+                                              open_now=open_now),
             on_change=self._hook_changed,
         )
         self.ide = (
@@ -70,7 +79,7 @@ class Workspace:
                 env=process_env(base_env, identity, config.env, berth, supervisor_access(config.port, config.token)),
                 workspace_dir=config.workspace_dir,
                 folder=self.ide_folder,
-                output=OutputLog(log_dir / "ide.log" if log_dir else None),
+                output=OutputLog(log_dir / "ide.log" if log_dir else None, open_now=open_now),
                 on_change=self._ide_changed,
             )
         )
@@ -97,7 +106,8 @@ class Workspace:
         self._main = asyncio.create_task(self._run(), name="workspace")
 
     async def _run(self) -> None:
-        mode = self.config.start_mode
+        await self._content()
+        mode = self.start_mode
         log.info("starting: %s start, %d lifecycle hooks, %d tasks", mode, len(self.lifecycle.hooks), len(self.tasks))
         try:
             await self.lifecycle.run(mode)
@@ -115,6 +125,25 @@ class Workspace:
             if isinstance(outcome, Exception):
                 log.error("task %d: the supervisor failed running it: %r", runner.state.index, outcome)
                 runner.state.finish(None, error=f"supervisor error: {outcome!r}")
+
+    async def _content(self) -> None:
+        """Wait for the content marker (when the config names one), then open the log files in /workspace."""
+        marker = self.config.content_ready
+        if marker is None:
+            return
+        ready = await wait_for_content(marker, self.config.instance_id, lambda: self.stopping)
+        if ready is None:
+            return  # stopped before the content came: nothing runs, nothing in /workspace is touched
+        if ready.start_mode is not None:
+            self.start_mode = ready.start_mode
+        self.content_ready = True
+        if _prepare_log_dir(Path(self.config.log_dir), self._identity) is not None:
+            for output in self._outputs():
+                output.open()
+
+    def _outputs(self) -> list[OutputLog]:
+        outputs = [runner.output for runner in self.tasks] + list(self.lifecycle.outputs.values())
+        return outputs + ([self.ide.output] if self.ide is not None else [])
 
     def working_dir(self) -> str:
         """The checkout, or /workspace when the content has no such directory (reported once)."""
@@ -178,12 +207,8 @@ class Workspace:
         return True
 
     def close(self) -> None:
-        for runner in self.tasks:
-            runner.output.close()
-        for output in self.lifecycle.outputs.values():
+        for output in self._outputs():
             output.close()
-        if self.ide is not None:
-            self.ide.output.close()
 
     def _task_changed(self, state: TaskState) -> None:
         details = f" exit {state.exit_code}" if state.exit_code is not None else ""

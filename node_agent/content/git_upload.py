@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -27,7 +27,9 @@ class CloneTotals:
 
 
 def clone_into_workspace(engine: Engine, container: str, source: GitSource, meter_for: Callable[[Stage], ProgressMeter],
-                         stop: threading.Event, clone_dir: Path | None = None) -> CloneTotals:
+                         stop: threading.Event, clone_dir: Path | None = None,
+                         trailer: Iterable[bytes] = ()) -> CloneTotals:
+    """`trailer`: tar entries extracted after the checkout, in the same upload (the content marker)."""
     with tempfile.TemporaryDirectory(prefix="berth-clone-", dir=clone_dir) as temp:
         checkout = Path(temp) / "checkout"
         clone_meter = meter_for(Stage.CLONE)
@@ -43,13 +45,13 @@ def clone_into_workspace(engine: Engine, container: str, source: GitSource, mete
         clone_seconds = clone_meter.finish(last.received_bytes, objects=last.received_objects,
                                            total_objects=last.total_objects)
         sent, upload_seconds = upload_tree(engine, container, checkout, source.checkout_location,
-                                           meter_for(Stage.UPLOAD), stop)
+                                           meter_for(Stage.UPLOAD), stop, trailer)
     return CloneTotals(commit, sent, clone_seconds + upload_seconds)
 
 
 def upload_tree(engine: Engine, container: str, root: Path, location: str, meter: ProgressMeter,
-                stop: threading.Event) -> tuple[int, float]:
-    """Stream `root` into /workspace/<location>; returns (tar bytes sent, seconds)."""
+                stop: threading.Event, trailer: Iterable[bytes] = ()) -> tuple[int, float]:
+    """Stream `root` into /workspace/<location>, then the `trailer` entries; returns (tar bytes sent, seconds)."""
     target = PurePosixPath(WORKSPACE_DIR.lstrip("/"), location.rstrip("/"))
     # The parents between /workspace and the checkout need entries of their own, or the engine
     # would create them owned by root.
@@ -61,6 +63,7 @@ def upload_tree(engine: Engine, container: str, root: Path, location: str, meter
         archive = itertools.chain(
             directory_entries(parents, WORKSPACE_OWNER),
             tree_entries(root, str(target), WORKSPACE_OWNER),
+            trailer,
             [END_OF_ARCHIVE],
         )
         for chunk in archive:

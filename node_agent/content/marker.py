@@ -1,5 +1,9 @@
 """The content marker: `/workspace/.berth/content-ready.json`, written when content init completed.
 
+It is also the supervisor's signal to go: the container starts while its content is still being copied, and
+the supervisor runs nothing in /workspace until the marker names its instance (supervisor/content.py, which
+reads this format: keep them in step), taking the start mode (`fresh`: init runs) from it.
+
 A workspace volume that outlived its instance (kept after a failed backup, or left by a node agent
 that died mid-restore) is reused by the next instance only if it holds a marker naming *this*
 volume's incarnation (a random label set when the volume was created). A restore that died halfway
@@ -32,15 +36,20 @@ class ContentMarker:
     incarnation: str
     source: str
     instance_id: str
+    start_mode: str | None = None  # "fresh" | "restart"; absent in markers of older versions
 
 
-def marker_archive(marker: ContentMarker) -> Iterator[bytes]:
+def marker_entries(marker: ContentMarker) -> Iterator[bytes]:
+    """The marker's tar entries (its directory, the file), to close an archive of the content itself."""
     body = json.dumps(asdict(marker), sort_keys=True).encode() + b"\n"
     return itertools.chain(
         directory_entries([MARKER_DIR.lstrip("/")], WORKSPACE_OWNER),
         file_entry(MARKER_PATH.lstrip("/"), body, WORKSPACE_OWNER),
-        [END_OF_ARCHIVE],
     )
+
+
+def marker_archive(marker: ContentMarker) -> Iterator[bytes]:
+    return itertools.chain(marker_entries(marker), [END_OF_ARCHIVE])
 
 
 def read_marker(engine: Engine, container: str) -> ContentMarker | None:

@@ -8,6 +8,7 @@ import pytest
 
 from infra.blobs import LocalBlobStore
 from infra.blobs.local import INCOMING
+from node_agent.content.marker import read_marker
 from node_agent.docker_runtime import DockerRuntime
 from node_agent.engine import Engine
 from node_agent.errors import BackupCorrupt, BackupMissing, WorkspaceBackupFailed
@@ -106,6 +107,9 @@ async def test_a_failed_backup_raises_and_keeps_the_volume(
     assert created.volume_reused
     result = await runtime.init_content(created, git=GitSource(repo.url, "app"))
     assert result.source is ContentSource.VOLUME
+    # The kept content is this instance's now, a restart (init ran for it before): what its supervisor waits for.
+    marker = read_marker(engine, later.container_name)
+    assert marker is not None and (marker.instance_id, marker.start_mode) == ("later", "restart")
     await runtime.start(later)
     code, out = run(engine, later.container_name, CHECK_WORK)
     assert code == 0 and "unsaved thoughts" in out, out

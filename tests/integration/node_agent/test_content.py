@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from node_agent.content.marker import read_marker
 from node_agent.docker_runtime import DockerRuntime
 from node_agent.engine import Engine
 from node_agent.errors import CloneFailed, CommitNotFound
@@ -53,6 +54,10 @@ async def test_a_clone_lands_in_workspace_owned_by_the_user_with_symlinks_intact
     code, out = run(engine, container, "cd /workspace/nested/app && echo x > new.txt && git add new.txt "
                                        "&& git -c user.name=t -c user.email=t@t commit -qm more && echo ok")
     assert (code, out.strip()) == (0, "ok"), out
+    # The marker closes the content, naming this instance and a fresh start (init runs): the supervisor's go.
+    marker = read_marker(engine, container)
+    assert marker is not None and (marker.instance_id, marker.source, marker.start_mode) == (
+        ref.instance_id, "git", "fresh")
 
 
 async def test_a_commit_without_a_branch_is_checked_out_detached(

@@ -1,6 +1,7 @@
-"""The built one-file supervisor in real containers from the base image, as the node agent will run it:
-bind-mounted read-only at /.berth/supervisor, config at /.berth/config.json, its port published on
-the host's 127.0.0.1 and reached only through that published port (never the bridge address)."""
+"""The built supervisor in real containers from the base image, as the node agent will run it: bind-mounted
+read-only at /.berth/supervisor (its onedir runtime at /.berth/supervisor-lib), config at
+/.berth/config.json, its port published on the host's 127.0.0.1 and reached only through that published
+port (never the bridge address)."""
 
 from __future__ import annotations
 
@@ -59,6 +60,8 @@ def workspace_container(
         user="root",  # as the node agent runs it: the supervisor drops to `user` for the tasks
         volumes={
             str(binary): {"bind": "/.berth/supervisor", "mode": "ro"},
+            # The onedir build's runtime, where its bootloader looks: beside the executable.
+            str(binary.parent / "supervisor-lib"): {"bind": "/.berth/supervisor-lib", "mode": "ro"},
             str(config_path): {"bind": "/.berth/config.json", "mode": "ro"},
             **(mounts or {}),
         },
@@ -119,7 +122,7 @@ async def test_binary_serves_a_task_through_connect_in_the_base_image(
             answer = await http_get_through(reader, writer, "/index.txt")
         assert answer.startswith(b"HTTP/1.0 200") and answer.endswith(b"served-from-the-container\n")
 
-        # Tasks run as the workspace user; the supervisor stays root (PID 1 is the bootloader).
+        # Tasks run as the workspace user; the supervisor stays root.
         processes = run_in(container, "ps", "-eo", "user,stat,args")
         assert any(line.startswith("berth") and "http.server" in line for line in processes.splitlines()), processes
         assert not [line for line in processes.splitlines()[1:] if line.split()[1].startswith("Z")], processes

@@ -163,3 +163,42 @@ async def test_berths_own_extension_is_installed_over_any_other_version_once_and
         again = (await status(port))["ide"]["extensions"]
         assert again == [{"extension": IDE_EXTENSION_PATH, "installed": True,
                           "detail": f"already installed (berth.task-terminals {version})"}], again
+
+
+async def test_a_new_workspace_gets_berths_extension_unpacked_without_code_server(
+    docker_client: docker.DockerClient, supervisor_binary: Path, ide_dir: Path, tmp_path: Path
+) -> None:
+    """No IDE data yet: the .vsix is unpacked by the supervisor (not code-server's 0.8 s of CPU), and code-server
+    lists it, adds another extension beside it, and starts with it."""
+    vsix = ide_extension_vsix(environ={"BERTH_CACHE_DIR": str(tmp_path / "cache")})
+    version = version_of(build_id(SOURCE_DIR))
+    source = tmp_path / "files"
+    source.mkdir()
+    tiny_vsix(source / "tiny.vsix")
+    document = config(
+        ide={"kind": "code-server", "dir": "/.berth/ide", "port": IDE_PORT, "builtin_extensions": [IDE_EXTENSION_PATH],
+             "extensions": []},
+        tasks=[{"command": "sleep 600"}],
+    )
+    mounts = {str(ide_dir): {"bind": "/.berth/ide", "mode": "ro"}, str(source): {"bind": "/src", "mode": "ro"},
+              str(vsix): {"bind": IDE_EXTENSION_PATH, "mode": "ro"}}
+    with workspace_container(docker_client, supervisor_binary, tmp_path, document, SUPERVISOR_ARGS, mounts) as (
+        container,
+        port,
+    ):
+        await eventually(lambda: _ready(port), within=120, every=0.2)
+        ide = (await status(port))["ide"]
+        assert ide["state"] == "ready", ide
+        assert ide["extensions"] == [{"extension": IDE_EXTENSION_PATH, "installed": True,
+                                      "detail": f"installed (berth.task-terminals {version})"}], ide
+        logs = container.logs(stdout=False, stderr=True).decode()
+        assert "installing with code-server" not in logs, logs
+        owners = run_in(container, "stat", "-c", "%U", f"{EXTENSIONS_DIR}/extensions.json",
+                        f"{EXTENSIONS_DIR}/berth.task-terminals-{version}/src/extension.js")
+        assert owners.split() == ["berth", "berth"], owners
+        install = run_in(container, "su", "berth", "-c", f"{CODE_SERVER} --extensions-dir {EXTENSIONS_DIR} "
+                         "--install-extension /src/tiny.vsix")
+        assert "successfully installed" in install, install
+        listed = run_in(container, "su", "berth", "-c", f"{CODE_SERVER} --extensions-dir {EXTENSIONS_DIR} "
+                        "--list-extensions --show-versions")
+        assert f"berth.task-terminals@{version}" in listed and "berthtest.tiny@0.0.1" in listed, listed

@@ -9,7 +9,7 @@ import pytest
 
 from node_agent.container_config import CAPABILITIES, ENTRYPOINT, container_request
 from node_agent.errors import UnknownWorkspaceClass
-from node_agent.instance import InstanceRef, InstanceSpec
+from node_agent.instance import SUPERVISOR_LIB_NAME, InstanceRef, InstanceSpec, supervisor_lib_of
 from node_agent.supervisor_config import IDE_EXTENSION_PATH
 from node_agent.workspace_classes import WORKSPACE_CLASSES, resolve_class
 
@@ -45,6 +45,20 @@ def test_mounts_the_volume_and_the_supervisor_files_read_only_and_nothing_else()
         "/run/berth/ws/config.json": {"bind": "/.berth/config.json", "mode": "ro"},
     }
     assert not any("docker.sock" in source for source in binds)
+
+
+def test_the_runtime_of_a_onedir_supervisor_is_mounted_read_only_beside_its_executable(tmp_path: Path) -> None:
+    lib = Path("/cache/supervisor/abc/supervisor-lib")
+    binds = container_request(replace(SPEC, supervisor_lib=lib), WORKSPACE_CLASSES["default"], "node-1").host["binds"]
+    # The bootloader of /.berth/supervisor looks for its runtime in /.berth/supervisor-lib.
+    assert binds[str(lib)] == {"bind": "/.berth/supervisor-lib", "mode": "ro"}
+    assert binds["/opt/berth/supervisor"] == {"bind": "/.berth/supervisor", "mode": "ro"}
+
+    binary = tmp_path / "berth-supervisor"
+    binary.write_text("")
+    assert supervisor_lib_of(binary) is None, "a one-file executable stands alone"
+    (tmp_path / SUPERVISOR_LIB_NAME).mkdir()
+    assert supervisor_lib_of(binary) == tmp_path / "supervisor-lib"
 
 
 def test_the_ide_and_berths_extension_are_mounted_read_only_together() -> None:

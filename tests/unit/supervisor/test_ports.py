@@ -97,3 +97,12 @@ def test_watcher_reports_changes_only(tmp_path: Path) -> None:
         (frozenset({15432, 19418}), frozenset({15432})),
     ]
     assert watcher.ports == {15432}
+
+
+def test_watcher_samples_often_at_first_and_after_a_change_and_backs_off_otherwise(tmp_path: Path) -> None:
+    watcher = PortWatcher(exclude=[], on_change=lambda old, new: None, files=[tmp_path / "tcp"], interval=1.0,
+                          first_interval=0.05)
+    quiet = [watcher.next_delay(False) for _ in range(10)]
+    assert quiet[0] == pytest.approx(0.075) and quiet == sorted(quiet) and quiet[-1] == 1.0
+    assert watcher.next_delay(True) == 0.05, "a change: look again soon"
+    assert watcher.next_delay(False) == pytest.approx(0.075)
