@@ -6,6 +6,7 @@ import threading
 import webbrowser
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
@@ -105,9 +106,17 @@ class BuildLogFollower:
         self.flush()
 
 
-def follow(api: Api, workspace_id: str, until: set[str], as_json: bool, after: int = 0) -> str:
-    """Show the workspace's progress until its phase is one of `until`; returns that phase."""
+@dataclass(frozen=True)
+class Followed:
+    phase: str
+    version: int
+    """Of the last event seen: what the workspace read afterwards must include (`min_version`)."""
+
+
+def follow(api: Api, workspace_id: str, until: set[str], as_json: bool, after: int = 0) -> Followed:
+    """Show the workspace's progress until its phase is one of `until`."""
     phase = ""
+    version = after
     build: BuildLogFollower | None = None
     def show(line: str) -> None:
         if not as_json:
@@ -117,6 +126,7 @@ def follow(api: Api, workspace_id: str, until: set[str], as_json: bool, after: i
         if as_json:
             status.stop()
         for event in api.events(workspace_id, after):
+            version = int(event["version"])
             line = describe(event)
             if line is not None:
                 show(f"[dim]{event['time'][11:19]}[/dim] {line}")
@@ -138,7 +148,7 @@ def follow(api: Api, workspace_id: str, until: set[str], as_json: bool, after: i
                 break
     if build is not None:
         build.stop()
-    return phase
+    return Followed(phase, version)
 
 
 def print_ready(ws: dict[str, Any]) -> None:
@@ -160,8 +170,10 @@ def create(context_url: Annotated[str, typer.Argument(help="A git URL, optionall
                            json={"context_url": context_url, "workspace_class": workspace_class})
         if not as_json:
             console.print(f"created [bold]{created['id']}[/bold] from {context_url}")
-        outcome = follow(api, created["id"], SETTLED_RUNNING, as_json) if wait else created.get("phase") or ""
-        final = api.call("GET", f"/api/workspaces/{created['id']}")
+        followed = follow(api, created["id"], SETTLED_RUNNING, as_json) if wait else None
+        outcome = followed.phase if followed else created.get("phase") or ""
+        final = api.call("GET", f"/api/workspaces/{created['id']}",
+                         params={"min_version": followed.version} if followed else None)
         if as_json:
             emit_json(final)
         elif outcome == "running":
@@ -236,13 +248,16 @@ def _command(path: str, verb: str, until: set[str]) -> Callable[..., None]:
         with api_or_fail(as_json) as api:
             before = api.call("GET", f"/api/workspaces/{workspace_id}")
             answer = api.call("POST", f"/api/workspaces/{workspace_id}/{path}")
+            followed = None
             if answer.get("phase") in until:
                 outcome = str(answer["phase"])  # nothing to wait for (stopping a stopped workspace)
             elif wait:
-                outcome = follow(api, workspace_id, until, as_json, after=before["version"])
+                followed = follow(api, workspace_id, until, as_json, after=before["version"])
+                outcome = followed.phase
             else:
                 outcome = ""
-            final = api.call("GET", f"/api/workspaces/{workspace_id}")
+            final = api.call("GET", f"/api/workspaces/{workspace_id}",
+                             params={"min_version": followed.version} if followed else None)
             if as_json:
                 emit_json(final if wait else answer)
             elif outcome == "running":

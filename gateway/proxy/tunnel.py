@@ -83,6 +83,20 @@ def parse_connect_response(head: bytes) -> tuple[int, str]:
     return int(code), reason.strip()
 
 
+async def _exchange(loop: asyncio.AbstractEventLoop, sock: socket.socket, request: bytes) -> bytes:
+    """Sends the CONNECT and reads the response head (with whatever came right behind it)."""
+    await loop.sock_sendall(sock, request)
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = await loop.sock_recv(sock, 4096)
+        if not chunk:
+            raise SupervisorUnreachable("the workspace's supervisor closed the connection during CONNECT")
+        head += chunk
+        if len(head) > _MAX_HEAD:
+            raise SupervisorUnreachable("the workspace's supervisor sent an oversized CONNECT response")
+    return head
+
+
 async def open_tunnel(supervisor_port: int, port: int, *, token: str | None = None,
                       timeout: float = CONNECT_TIMEOUT) -> Tunnel:
     loop = asyncio.get_running_loop()
@@ -97,15 +111,14 @@ async def open_tunnel(supervisor_port: int, port: int, *, token: str | None = No
                 raise SupervisorUnreachable(
                     f"the workspace's supervisor on {SUPERVISOR_HOST}:{supervisor_port} does not answer "
                     f"({error.strerror or error}); the workspace may be stopping or gone") from None
-            await loop.sock_sendall(sock, connect_request(port, token))
-            head = b""
-            while b"\r\n\r\n" not in head:
-                chunk = await loop.sock_recv(sock, 4096)
-                if not chunk:
-                    raise SupervisorUnreachable("the workspace's supervisor closed the connection during CONNECT")
-                head += chunk
-                if len(head) > _MAX_HEAD:
-                    raise SupervisorUnreachable("the workspace's supervisor sent an oversized CONNECT response")
+            try:
+                head = await _exchange(loop, sock, connect_request(port, token))
+            except OSError as error:
+                # Docker's port publisher accepts before the container listens, then resets: a workspace
+                # that is starting (or stopping), not a fault of the proxy.
+                raise SupervisorUnreachable(
+                    f"the workspace's supervisor reset the connection ({error.strerror or error}); the "
+                    "workspace may be starting or stopping") from None
         head, _, leftover = head.partition(b"\r\n\r\n")
         try:
             status, reason = parse_connect_response(head)

@@ -13,6 +13,7 @@ from gateway.auth.identity import Identity
 from gateway.bodies import object_body, only_fields, required_string, string_field
 from gateway.context import Gateway
 from gateway.openapi.operation import Endpoint, Operation, Param, Reply, problem_reply, ref
+from gateway.params import int_param
 from gateway.workspaces.service import WorkspaceService
 from gateway.workspaces.view import Urls, workspace_view
 from infra.readmodel.contract import Doc
@@ -45,7 +46,9 @@ def endpoints(gw: Gateway) -> list[Endpoint]:
 
     async def get_workspace(request: Request) -> Response:
         identity = await gw.require(request)
-        return JSONResponse(view(await service.get(identity, request.path_params["workspace_id"]), identity))
+        min_version = int_param(request, "min_version", 0, 0, 2**62)
+        return JSONResponse(view(await service.get(identity, request.path_params["workspace_id"], min_version),
+                                 identity))
 
     async def start_workspace(request: Request) -> Response:
         identity = await gw.require(request)
@@ -108,7 +111,10 @@ def endpoints(gw: Gateway) -> list[Endpoint]:
                     Param("phase", "query", {"type": "string"},
                           "Only those in this instance phase (`none`: never started).")))),
         Endpoint(one, "GET", get_workspace, Operation(
-            "One workspace", "workspaces", (Reply(200, "The workspace.", ref("Workspace")), _NOT_FOUND))),
+            "One workspace", "workspaces", (Reply(200, "The workspace.", ref("Workspace")), _NOT_FOUND),
+            params=(Param("min_version", "query", {"type": "integer", "minimum": 0},
+                          "Read your writes: the answer includes at least the workspace's event of this version "
+                          "(e.g. the last one a client saw on its event stream)."),))),
         Endpoint(one + "/start", "POST", start_workspace, Operation(
             "Start a new instance", "workspaces",
             (Reply(202, "Requested; the instance is pending.", ref("Workspace")), _NOT_FOUND,

@@ -149,10 +149,12 @@ class WorkspaceService:
         return await execute(self._store, self._codec, stream_of(workspace_id), self._decider, command,
                              Cause(identity.username))
 
-    async def get(self, identity: Identity, workspace_id: str) -> Doc:
+    async def get(self, identity: Identity, workspace_id: str, min_version: int = 0) -> Doc:
+        """`min_version`: the caller saw the workspace's event of that version (read your writes): a read
+        model that has not folded it yet is passed over for the stream, which has."""
         doc = await self._views.get(PROJECTION, COLLECTION, workspace_id) if is_workspace_id(workspace_id) else None
-        if doc is None:
-            # Not in the read model yet (created a moment ago) or never: the stream is the truth.
+        if doc is None or int(doc.get("version", 0)) < min_version:
+            # Not in the read model yet (created a moment ago), behind, or never: the stream is the truth.
             loaded = await self._loaded(identity, workspace_id)
             doc = doc_from_history(loaded.history)
         if doc is None or not may_see_workspace(identity, str(doc["owner"])):

@@ -256,3 +256,19 @@ async def test_health_and_the_global_log_keep_working(berth: Berth, api: httpx.A
     assert (await api.get("/api/events?limit=0", headers=bearer(berth.admin_token))).json()["field"] == "limit"
     alice = await berth.user_token("alice")
     assert (await api.get("/api/events", headers=bearer(alice))).status_code == 403
+
+
+async def test_min_version_reads_past_a_read_model_that_lags(berth: Berth, api: httpx.AsyncClient) -> None:
+    """A client that saw an event on the workspace's stream asks for at least its version and gets it, even
+    before the read model folded it (the CLI does so after following a start to `running`)."""
+    alice = await berth.user_token("alice")
+    workspace = await create(api, alice)
+    await berth.project()
+    await finish_instance(berth, str(workspace["id"]), "failed")  # appended, not projected yet
+    one = f"/api/workspaces/{workspace['id']}"
+    lagging = (await api.get(one, headers=bearer(alice))).json()
+    assert lagging["phase"] == "pending"
+    caught_up = (await api.get(one, headers=bearer(alice), params={"min_version": lagging["version"] + 1})).json()
+    assert caught_up["phase"] == "failed" and caught_up["version"] == lagging["version"] + 1
+    bad = await api.get(one, headers=bearer(alice), params={"min_version": "x"})
+    assert bad.status_code == 422 and bad.json()["field"] == "min_version"
