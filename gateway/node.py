@@ -1,4 +1,6 @@
-"""The node agent's parts as one process (embedded mode) or its own (`berth node-agent`) opens them."""
+"""The node agent's parts, composed once for both modes: embedded mode runs them inside the gateway's process
+(gateway/platform.py, its worker fed from the store's log), distributed mode in `berth node-agent`, one process
+per Docker node (gateway/cli/node_agent.py, its worker fed from Kafka). Only the event source differs."""
 
 from __future__ import annotations
 
@@ -8,7 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from domain.errors import PermanentError
+from domain.events import stream_type_of_event
 from handlers.runtime.handler import HandlerContext
+from handlers.runtime.source import EventSource
+from handlers.runtime.worker import Worker
 from infra.blobs.local import LocalBlobStore
 from infra.readmodel.contract import ReadModelStore
 from infra.secrets import secret_box
@@ -49,6 +54,19 @@ class NodeAgent:
     handler: NodeAgentHandler
     monitor: NodeMonitor
 
+    @property
+    def name(self) -> str:
+        """`node-agent-<node>`: its consumer (group) name, so every node reads every event for itself."""
+        return self.handler.name
+
+    @property
+    def stream_types(self) -> set[str]:
+        """What its handler reads: in distributed mode, the Kafka topics it subscribes to."""
+        return {stream_type_of_event(t) for t in self.handler.event_types}
+
+    def worker(self, source: EventSource, events: EventStore, codec: EventCodec) -> Worker:
+        return Worker(self.handler, source, events, codec)
+
     async def close(self) -> None:
         await self.runtime.close()
 
@@ -59,6 +77,8 @@ async def open_node_agent(settings: Settings, events: EventStore, views: ReadMod
     ide_dir = await asyncio.to_thread(ide_directory)
     ide_extension = None if ide_dir is None else await asyncio.to_thread(_ide_extension)
     secrets = await asyncio.to_thread(secret_box, settings)  # the gateway's key: it sealed the values
+    # Backups go to a directory of this node: a workspace restores only on the node that backed it up, which
+    # is every workspace while there is one node. Several nodes need a blob store they share.
     runtime = await DockerRuntime.connect(LocalBlobStore(settings.home / "blobs"), node=settings.node)
     # Registered before any worker runs, so the scheduler finds the node with the first instance.
     try:

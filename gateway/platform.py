@@ -39,12 +39,12 @@ class Platform:
         self.codec = codec
         self.runners = [ProjectionRunner(p, stores.events, stores.views, self.codec) for p in all_projections()]
         handlers = list(handlers_by_name(deps).values()) if deps is not None else []
-        if node is not None:
-            handlers.append(node.handler)
         self.workers = [
             Worker(handler, StoreEventSource(stores.events, handler.name), stores.events, self.codec)
             for handler in handlers
         ]
+        if node is not None:
+            self.workers.append(node.worker(StoreEventSource(stores.events, node.name), stores.events, self.codec))
         self.timeouts = TimeoutSweeper(HandlerContext(stores.events, self.codec), stores.views,
                                        TimeoutPolicy(retention=timedelta(days=settings.retention_days)))
         self._tasks: list[asyncio.Task[None]] = []
@@ -68,8 +68,9 @@ class Platform:
             self._guard(runner.run, runner.consumer)
         for worker in self.workers:
             self._guard(worker.run, worker.name)
-        if self.deps is not None:
-            self._guard(self.timeouts.run, "timeouts")
+        # In both modes: the sweeper needs only the store and the read models, and each decision is made
+        # again on the workspace's own stream at its version, so several gateways sweeping is harmless.
+        self._guard(self.timeouts.run, "timeouts")
         if self.node is not None:
             self._guard(self.node.monitor.run, "node-monitor")
 

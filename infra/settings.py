@@ -21,6 +21,9 @@ class Settings(BaseModel):
     pg_dsn: str = "postgresql://postgres@127.0.0.1:15432/berth"
     pg_schema: str = "public"
     kafka_bootstrap: str = "127.0.0.1:19092"
+    kafka_prefix: str = "berth."
+    """Topics are `<prefix><stream type>` (infra/kafka/topics.py): another prefix keeps two Berths (or test runs)
+    sharing one cluster apart. The relay, every worker and every node agent of one Berth need the same one."""
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     domain: str = "berth.localhost"

@@ -11,7 +11,9 @@ from domain.workspace.events import (
     ContainerCreated,
     ContextResolved,
     ImageReady,
+    InstancePhaseChanged,
 )
+from domain.workspace.phases import Phase
 from handlers.runtime.handler import HandlerContext
 
 
@@ -22,6 +24,8 @@ class InstanceFacts:
     context: ContextResolved | None = None
     image: str | None = None
     container: ContainerCreated | None = None
+    scheduled_on: str | None = None
+    """The node the scheduler placed the instance on (its `scheduled` reason, `node <name>`); None = never placed."""
     last_backup: str | None = None
     """The newest confirmed backup of the workspace (any instance): what a new instance restores."""
 
@@ -45,8 +49,13 @@ async def facts_of(context: HandlerContext, stream_id: str, instance_id: str) ->
             facts.image = event.image
         elif isinstance(event, ContainerCreated):
             facts.container = event
+        elif isinstance(event, InstancePhaseChanged) and event.phase == Phase.SCHEDULED and event.reason:
+            facts.scheduled_on = event.reason.removeprefix(SCHEDULED_ON)
     return facts
 
 
+SCHEDULED_ON = "node "
+"""How the scheduler's `scheduled` reason names the node (handlers/scheduler.py)."""
+
 _WANTED = frozenset(cls.TYPE for cls in (BackupCompleted, ConfigResolved, ContextResolved, ImageReady,
-                                         ContainerCreated))
+                                         ContainerCreated, InstancePhaseChanged))

@@ -188,6 +188,10 @@ class NodeAgentHandler:
 
     async def _stop(self, context: HandlerContext, stream: str, ref: InstanceRef, cause: Cause) -> None:
         facts = await facts_of(context, stream, ref.instance_id)
+        if facts.scheduled_on is not None and facts.scheduled_on != self.node:
+            # Every node agent reads every stop (distributed mode); only the instance's node has its container
+            # and must back it up. Another saying "no container was running" would stop it without a backup.
+            return
         snapshot = await self._runtime.reconcile()
         if snapshot.instance(ref.workspace_id, ref.instance_id) is None:
             await self._advance(context, stream, ref, Phase.STOPPED, "no container was running", cause)

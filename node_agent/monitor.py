@@ -94,8 +94,8 @@ class NodeMonitor:
         decider = WorkspaceDecider()
         workspace = await self._context.load(stream, decider)
         state = workspace.state
-        if state.instance_id != instance_id or state.phase not in phases:
-            return  # an expected exit (stopping), or an instance that is not current
+        if not state.exists or state.instance_id != instance_id or state.phase not in phases:
+            return  # an expected exit (stopping, or the workspace deleted), or an instance that is not current
         events = decider.decide(state, AdvanceInstance(instance_id, Phase.FAILED, reason))
         with contextlib.suppress(Conflict):
             await self._context.store.commit([self._context.append(stream, events, workspace.version,

@@ -1,4 +1,5 @@
-"""Distributed mode's processes: `berth relay` (store -> Kafka) and `berth worker <name>` (Kafka -> handler).
+"""Distributed mode's processes: `berth relay` (store -> Kafka) and `berth worker <name>` (Kafka -> handler);
+`berth node-agent` (gateway/cli/node_agent.py) is the third kind.
 
 Each runs until SIGTERM/SIGINT. A worker then lets its in-flight events finish (cancelled after the
 grace period); the relay stops at once, and a batch it had not checkpointed is published again on the
@@ -55,7 +56,7 @@ def relay(as_json: JsonFlag = False) -> None:
 
     async def main() -> None:
         stores = await open_stores(settings)
-        relay = KafkaRelay(stores.events, settings.kafka_bootstrap)
+        relay = KafkaRelay(stores.events, settings.kafka_bootstrap, prefix=settings.kafka_prefix)
         if as_json:
             emit_json({"relay": "started", "bootstrap": settings.kafka_bootstrap})
         else:
@@ -93,7 +94,7 @@ def worker(name: Annotated[str, typer.Argument(help="The handler to run.")], gra
 
     async def run_worker(handler: Handler, stores: Stores) -> None:
         stream_types = {stream_type_of_event(t) for t in handler.event_types}
-        source = KafkaEventSource(settings.kafka_bootstrap, handler.name, stream_types)
+        source = KafkaEventSource(settings.kafka_bootstrap, handler.name, stream_types, prefix=settings.kafka_prefix)
         running = Worker(handler, source, stores.events, EventCodec())
         await until_signalled(running.run, lambda: running.stop(grace))
 

@@ -28,6 +28,8 @@ from infra.kafka.topics import DEFAULT_PARTITIONS, PREFIX, Topics
 from infra.store.records import StoredEvent
 
 log = logging.getLogger(__name__)
+_MIN_CONNECT_WAIT = 0.2
+_MAX_CONNECT_WAIT = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,20 +76,7 @@ class KafkaEventSource:
     async def events(self) -> AsyncIterator[StoredEvent]:
         if self._consumer is not None or self._closed:
             raise RuntimeError("a KafkaEventSource delivers its events once; make another one")
-        try:
-            await self._topics.ensure(self.stream_types)
-        finally:
-            await self._topics.close()
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
-            group_id=self.group_id,
-            client_id=f"berth-{self.group_id}",
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",  # a new group starts at the beginning: workers see all history
-            **self._settings,
-        )
-        self._consumer = consumer
-        await consumer.start()
+        consumer = await self._connected()
         consumer.subscribe(topics=self.topics, listener=_Rebalance(self))
         poll_ms = max(100, int(min(self._commit_interval, 1.0) * 1000))
         while not self._closed:
@@ -108,6 +97,35 @@ class KafkaEventSource:
                     self._in_flight[id(event)] = _Delivery(event, partition, record.offset, progress)
                     yield event
             await self._commit_if_due()
+
+    async def _connected(self) -> AIOKafkaConsumer:
+        """The started consumer, its topics made. A broker that is not there (yet, or restarting) is waited for,
+        as the relay does: a worker or node agent started before the broker, or during its restart, must not
+        end for it."""
+        wait = _MIN_CONNECT_WAIT
+        while True:
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=self.bootstrap,
+                group_id=self.group_id,
+                client_id=f"berth-{self.group_id}",
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",  # a new group starts at the beginning: workers see all history
+                **self._settings,
+            )
+            try:
+                try:
+                    await self._topics.ensure(self.stream_types)
+                finally:
+                    await self._topics.close()
+                self._consumer = consumer
+                await consumer.start()
+                return consumer
+            except KafkaError as error:
+                self._consumer = None
+                await consumer.stop()
+                log.warning("%s: %r; connecting again in %.1fs", self.group_id, error, wait)
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, _MAX_CONNECT_WAIT)
 
     def _event(self, record: Any) -> StoredEvent | None:
         where = f"{record.topic}[{record.partition}]@{record.offset}"

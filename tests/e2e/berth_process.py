@@ -79,7 +79,8 @@ def berth_json(home: Path, *args: str, **extra: str) -> Any:
 class RunningBerth:
     """`berth up` in the background; stopped with SIGTERM like a service manager would."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, **extra: str) -> None:
+        """`extra`: more environment (BERTH_MODE=distributed and what that mode needs)."""
         self.home = home
         self.port = free_port()
         self.ssh_port = free_port()
@@ -88,8 +89,9 @@ class RunningBerth:
         self.log_path = home / f"berth-up-{self.port}.log"
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
-            [*BERTH, "up", "--json"], env=environment(home, BERTH_PORT=str(self.port),
-                                                      BERTH_SSH_PORT=str(self.ssh_port), BERTH_NODE=node_of(home)),
+            [*BERTH, "up", "--json"], env=environment(home, **{"BERTH_PORT": str(self.port),
+                                                                "BERTH_SSH_PORT": str(self.ssh_port),
+                                                                "BERTH_NODE": node_of(home), **extra}),
             stdout=subprocess.PIPE, stderr=self._log, text=True,
         )
         self.announced = read_announcement(self.process, self.log_path)

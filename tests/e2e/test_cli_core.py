@@ -100,3 +100,5 @@ def test_bad_settings_are_named(tmp_path: Path) -> None:
     assert "BERTH_PORT" in done.stderr
     assert berth(tmp_path, "relay").returncode == 1
     assert "BERTH_MODE=distributed" in berth(tmp_path, "relay").stderr
+    node_agent = berth(tmp_path, "node-agent")
+    assert node_agent.returncode == 1 and "BERTH_MODE=distributed" in node_agent.stderr

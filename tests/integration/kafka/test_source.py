@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -225,3 +226,46 @@ async def test_the_worker_runtime_handles_each_event_once_despite_duplicates(
 
 def _position(record: Any) -> int:
     return headers.decode(record.headers).position
+
+
+async def test_waits_for_a_broker_that_is_not_there_yet(sqlite_store: SqliteEventStore, bootstrap: str,
+                                                        prefix: str) -> None:
+    """A worker or node agent started before the broker (or during its restart) connects once it answers."""
+    history = await append_history(sqlite_store, streams=2, per_stream=2)
+    await KafkaRelay(sqlite_store, bootstrap, prefix=prefix).catch_up()
+    port = _free_port()
+    source = KafkaEventSource(f"127.0.0.1:{port}", group(), ["workspace"], prefix=prefix)
+    taking = asyncio.create_task(take(source.events(), len(history)))
+    try:
+        await asyncio.sleep(1.0)  # a few refused attempts
+        assert not taking.done()
+        # The broker "comes up" at that address: a forwarder to the real one, which clients find through it.
+        host, _, broker_port = bootstrap.rpartition(":")
+        forwarder = await asyncio.start_server(_forwarding_to(host, int(broker_port)), "127.0.0.1", port)
+        async with forwarder:
+            delivered = await taking
+    finally:
+        taking.cancel()
+        await source.close()
+    assert sorted(delivered, key=lambda e: e.position) == history
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _forwarding_to(host: str, port: int) -> Any:
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    async def forward(client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        broker_reader, broker_writer = await asyncio.open_connection(host, port)
+        await asyncio.gather(pipe(client_reader, broker_writer), pipe(broker_reader, client_writer))
+
+    return forward
