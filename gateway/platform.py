@@ -26,6 +26,18 @@ from schemas.codec import EventCodec
 log = logging.getLogger(__name__)
 
 
+async def restarting(loop: Callable[[], Coroutine[Any, Any, None]], name: str) -> None:
+    """Runs `loop` until it returns; a crash is logged and the loop restarted, so one loop never takes its
+    process (the platform, a node agent) down."""
+    while True:
+        try:
+            await loop()
+            return
+        except Exception:
+            log.exception("%s crashed; restarting in 1 s", name)
+            await asyncio.sleep(1)
+
+
 class Platform:
     """In embedded mode every worker runs here; in distributed mode they are `berth worker` processes and
     this process keeps only the read models (the gateway's)."""
@@ -75,17 +87,7 @@ class Platform:
             self._guard(self.node.monitor.run, "node-monitor")
 
     def _guard(self, loop: Callable[[], Coroutine[Any, Any, None]], name: str) -> None:
-        async def guarded() -> None:
-            # A crash of one loop is logged and the loop restarted; it never takes the platform down.
-            while True:
-                try:
-                    await loop()
-                    return
-                except Exception:
-                    log.exception("%s crashed; restarting in 1 s", name)
-                    await asyncio.sleep(1)
-
-        self._tasks.append(asyncio.create_task(guarded(), name=name))
+        self._tasks.append(asyncio.create_task(restarting(loop, name), name=name))
 
     async def stop(self, grace: float = 10.0) -> None:
         for worker in self.workers:

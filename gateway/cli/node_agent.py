@@ -11,20 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
-from typing import Any
 
 from gateway.cli.context import JsonFlag, run_async, settings_or_fail
 from gateway.cli.distributed import Grace, until_signalled
 from gateway.cli.output import console, emit_json, fail
 from gateway.node import NodeAgent, open_node_agent
+from gateway.platform import restarting
 from handlers.runtime.worker import Worker
 from infra.kafka.source import KafkaEventSource
 from infra.settings import Mode
 from infra.stores import open_stores
 from schemas.codec import EventCodec
 
-log = logging.getLogger(__name__)
 
 
 def node_agent(grace: Grace = 30.0, as_json: JsonFlag = False) -> None:
@@ -63,19 +61,9 @@ def node_agent(grace: Grace = 30.0, as_json: JsonFlag = False) -> None:
 async def _run(node: NodeAgent, worker: Worker) -> None:
     """The worker, with the monitor beside it. The monitor restarts after a crash (as in the gateway's
     platform): losing it would leave dead containers reported running."""
-    monitoring = asyncio.create_task(_restarting(node.monitor.run, "node-monitor"))
+    monitoring = asyncio.create_task(restarting(node.monitor.run, "node-monitor"))
     try:
         await worker.run()
     finally:
         monitoring.cancel()
         await asyncio.gather(monitoring, return_exceptions=True)
-
-
-async def _restarting(loop: Callable[[], Coroutine[Any, Any, None]], name: str) -> None:
-    while True:
-        try:
-            await loop()
-            return
-        except Exception:
-            log.exception("%s crashed; restarting in 1 s", name)
-            await asyncio.sleep(1)

@@ -137,6 +137,21 @@ def cli(platform: RunningBerth, *args: str) -> Any:
     return json.loads(done.stdout)
 
 
+def get_on_host(platform: RunningBerth, host: str, path: str = "/", token: str | None = None,
+                within: float = 30.0) -> httpx.Response:
+    """GET `path` on a workspace host (`<wsid>` for the IDE, `<port>-<wsid>` for a port) through Berth's proxy,
+    asking again while it answers 502/503 (the service is not listening yet)."""
+    headers = {"Host": f"{host}.ws.{platform.domain}:{platform.port}"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    deadline = time.monotonic() + within
+    while True:
+        response = httpx.get(f"{platform.url}{path}", headers=headers, timeout=10)
+        if response.status_code not in (502, 503) or time.monotonic() > deadline:
+            return response
+        time.sleep(0.2)
+
+
 def other_user_token(platform: RunningBerth) -> str:
     """A token of a new, ordinary user (created by the admin, logged in with a password)."""
     name = f"bob{uuid.uuid4().hex[:6]}"

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.berth_process import RunningBerth, cli, other_user_token
+from tests.e2e.berth_process import RunningBerth, cli, get_on_host, other_user_token
 from tests.gitserver import BareRepo, GitDaemon, Seeded
 
 # The first run installs code-server (minutes); later runs find it cached.
@@ -23,15 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 def ide(platform: RunningBerth, workspace_id: str, path: str = "/", token: str | None = None,
         within: float = 60.0) -> httpx.Response:
     """GET on the workspace's IDE host through Berth's proxy (waiting while the IDE is not up yet)."""
-    headers = {"Host": f"{workspace_id}.ws.{platform.domain}:{platform.port}"}
-    if token is not None:
-        headers["Authorization"] = f"Bearer {token}"
-    deadline = time.monotonic() + within
-    while True:
-        response = httpx.get(f"{platform.url}{path}", headers=headers, timeout=10)
-        if response.status_code not in (502, 503) or time.monotonic() > deadline:
-            return response
-        time.sleep(0.2)
+    return get_on_host(platform, workspace_id, path, token, within)
 
 
 def test_the_ide_opens_the_repository_for_its_owner_only(platform: RunningBerth, seeded: Seeded,

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.berth_process import RunningBerth, berth, cli, other_user_token, repository
+from tests.e2e.berth_process import RunningBerth, berth, cli, get_on_host, other_user_token, repository
 from tests.gitserver import GitDaemon, Seeded
 
 pytestmark = pytest.mark.docker
@@ -25,15 +25,7 @@ SERVE = "python3 -m http.server 8000"
 def through_proxy(platform: RunningBerth, workspace_id: str, port: int, path: str = "/",
                   token: str | None = None, within: float = 30.0) -> httpx.Response:
     """GET a workspace port through Berth's proxy (waiting for the port to listen)."""
-    headers = {"Host": f"{port}-{workspace_id}.ws.{platform.domain}:{platform.port}"}
-    if token is not None:
-        headers["Authorization"] = f"Bearer {token}"
-    deadline = time.monotonic() + within
-    while True:
-        response = httpx.get(f"{platform.url}{path}", headers=headers, timeout=10)
-        if response.status_code not in (502, 503) or time.monotonic() > deadline:
-            return response
-        time.sleep(0.2)
+    return get_on_host(platform, f"{port}-{workspace_id}", path, token, within)
 
 
 def exec_in(workspace_id: str, command: str) -> str:

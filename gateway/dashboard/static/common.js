@@ -105,6 +105,20 @@ export function confirmDialog(dialog, fill) {
   });
 }
 
+// The "Open IDE" link: a link only while there is somewhere to go. Otherwise it stays in place (no layout
+// shift) but is announced as disabled and left out of the tab order.
+export function setOpenLink(link, url) {
+  if (url) {
+    link.href = url;
+    link.removeAttribute("aria-disabled");
+    link.removeAttribute("tabindex");
+  } else {
+    link.removeAttribute("href");
+    link.setAttribute("aria-disabled", "true");
+    link.setAttribute("tabindex", "-1");
+  }
+}
+
 export function setupHeader() {
   $("logout")?.addEventListener("click", async () => {
     try {

@@ -4,7 +4,7 @@
 // the read model); the rest of a row (IDE and port URLs) is re-read from the API, and a re-read older than the
 // newest event seen is not allowed to win. Pinned workspaces come first, then the oldest first.
 
-import { ACTIVE, $, api, confirmDialog, element, setupHeader } from "./common.js";
+import { ACTIVE, $, api, confirmDialog, element, setOpenLink, setupHeader } from "./common.js";
 import { CreationProgress } from "./progress.js";
 
 const rows = new Map(); // workspace id -> {doc, seen (newest event version applied), element, refresh, busy}
@@ -67,15 +67,7 @@ function render(id) {
   pin.setAttribute("aria-busy", String(row.busy));
   const open = li.querySelector(".open");
   open.setAttribute("aria-label", `Open IDE of ${doc.id}`);
-  if (phase === "running" && doc.url) {
-    open.href = doc.url;
-    open.removeAttribute("aria-disabled");
-    open.removeAttribute("tabindex");
-  } else {
-    open.removeAttribute("href");
-    open.setAttribute("aria-disabled", "true");
-    open.setAttribute("tabindex", "-1");
-  }
+  setOpenLink(open, phase === "running" ? doc.url : null);
   const start = li.querySelector(".start");
   const stop = li.querySelector(".stop");
   start.disabled = ACTIVE.has(phase) || row.busy;

@@ -4,7 +4,7 @@
 // `?start=1` (the link on a stopped workspace's IDE page) offers to start it, with a button: nothing is written
 // on a GET; once it runs the browser goes back to the IDE (or to the port named by `?port=`).
 
-import { ACTIVE, $, api, element, setupHeader, size, taskPhase } from "./common.js";
+import { ACTIVE, $, api, element, setOpenLink, setupHeader, size, taskPhase } from "./common.js";
 import { TaskOutput } from "./tasks.js";
 
 const EVENT_TYPES = ["created", "instance_requested", "instance_phase_changed", "deleted", "context_resolved",
@@ -123,15 +123,7 @@ function render() {
   $("reason").textContent = doc.reason || "";
   $("reason").title = doc.reason || "";
   const open = $("open");
-  if (phase === "running" && doc.url) {
-    open.href = doc.url;
-    open.removeAttribute("aria-disabled");
-    open.removeAttribute("tabindex");
-  } else {
-    open.removeAttribute("href");
-    open.setAttribute("aria-disabled", "true");
-    open.setAttribute("tabindex", "-1");
-  }
+  setOpenLink(open, phase === "running" ? doc.url : null);
   $("start").disabled = state.deleted || ACTIVE.has(phase) || state.busy;
   $("stop").disabled = state.deleted || !ACTIVE.has(phase) || phase === "stopping" || state.busy;
   renderStartPanel(phase);

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import docker
 import pytest
@@ -116,6 +117,20 @@ async def _ready(port: int) -> bool:
         return False
 
 
+def with_berth_extension(ide_dir: Path, source: Path, vsix: Path,
+                         task: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+    """The config and mounts of a workspace with code-server, Berth's own extension as a built-in .vsix, no
+    repository extensions, one task, and `source` at /src."""
+    document = config(
+        ide={"kind": "code-server", "dir": "/.berth/ide", "port": IDE_PORT, "builtin_extensions": [IDE_EXTENSION_PATH],
+             "extensions": []},
+        tasks=[task],
+    )
+    mounts = {str(ide_dir): {"bind": "/.berth/ide", "mode": "ro"}, str(source): {"bind": "/src", "mode": "ro"},
+              str(vsix): {"bind": IDE_EXTENSION_PATH, "mode": "ro"}}
+    return document, mounts
+
+
 async def test_berths_own_extension_is_installed_over_any_other_version_once_and_finds_the_supervisor(
     docker_client: docker.DockerClient, supervisor_binary: Path, ide_dir: Path, tmp_path: Path
 ) -> None:
@@ -125,14 +140,10 @@ async def test_berths_own_extension_is_installed_over_any_other_version_once_and
     source.mkdir()
     # What a workspace restored from an older backup may hold: another (here: a higher) version of it.
     write_vsix(SOURCE_DIR, source / "other.vsix", "999.0.0")
-    document = config(
-        ide={"kind": "code-server", "dir": "/.berth/ide", "port": IDE_PORT, "builtin_extensions": [IDE_EXTENSION_PATH],
-             "extensions": []},
-        tasks=[{"before": f"{CODE_SERVER} --extensions-dir {EXTENSIONS_DIR} --install-extension /src/other.vsix",
-                "command": "sleep 600"}],
-    )
-    mounts = {str(ide_dir): {"bind": "/.berth/ide", "mode": "ro"}, str(source): {"bind": "/src", "mode": "ro"},
-              str(vsix): {"bind": IDE_EXTENSION_PATH, "mode": "ro"}}
+    document, mounts = with_berth_extension(
+        ide_dir, source, vsix,
+        {"before": f"{CODE_SERVER} --extensions-dir {EXTENSIONS_DIR} --install-extension /src/other.vsix",
+         "command": "sleep 600"})
     with workspace_container(docker_client, supervisor_binary, tmp_path, document, SUPERVISOR_ARGS, mounts) as (
         container,
         port,
@@ -175,13 +186,7 @@ async def test_a_new_workspace_gets_berths_extension_unpacked_without_code_serve
     source = tmp_path / "files"
     source.mkdir()
     tiny_vsix(source / "tiny.vsix")
-    document = config(
-        ide={"kind": "code-server", "dir": "/.berth/ide", "port": IDE_PORT, "builtin_extensions": [IDE_EXTENSION_PATH],
-             "extensions": []},
-        tasks=[{"command": "sleep 600"}],
-    )
-    mounts = {str(ide_dir): {"bind": "/.berth/ide", "mode": "ro"}, str(source): {"bind": "/src", "mode": "ro"},
-              str(vsix): {"bind": IDE_EXTENSION_PATH, "mode": "ro"}}
+    document, mounts = with_berth_extension(ide_dir, source, vsix, {"command": "sleep 600"})
     with workspace_container(docker_client, supervisor_binary, tmp_path, document, SUPERVISOR_ARGS, mounts) as (
         container,
         port,
