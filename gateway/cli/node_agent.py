@@ -24,7 +24,6 @@ from infra.stores import open_stores
 from schemas.codec import EventCodec
 
 
-
 def node_agent(grace: Grace = 30.0, as_json: JsonFlag = False) -> None:
     """Run this Docker node's agent: register the node, start and stop its workspaces (distributed mode)."""
     settings = settings_or_fail(as_json)
