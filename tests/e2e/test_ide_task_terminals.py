@@ -63,6 +63,12 @@ def task_terminal(page: Page) -> Locator:
 
 
 def type_line(page: Page, terminal: Locator, line: str) -> None:
+    # A menu VS Code left open (seen after a reload) covers the terminal and would take the click: closed
+    # first, with Escape going to the menu, not to the task reading the line.
+    menu = page.locator(".context-view.monaco-menu-container")
+    if menu.count() and menu.first.is_visible():
+        page.keyboard.press("Escape")
+        menu.first.wait_for(state="hidden", timeout=5_000)
     terminal.click(timeout=10_000)
     page.keyboard.type(line, delay=10)
     page.keyboard.press("Enter")
