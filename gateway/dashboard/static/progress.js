@@ -30,7 +30,6 @@ export class CreationProgress {
     this.instance = null;
     this.seen = 0; // newest workspace event version shown
     this.buildSeen = 0; // newest build event position shown
-    this.logShown = new Set(); // positions of the build-log batches in the log box
     for (const step of this.panel.querySelectorAll(".step")) {
       step.dataset.state = "waiting";
       step.querySelector(".step-detail").textContent = "";
@@ -186,37 +185,12 @@ export class CreationProgress {
     if (event.type === "image.build_started") {
       this.step("image", "active", "building from the Dockerfile…");
     } else if (event.type === "image.build_log") {
-      this.logShown.add(event.position);
       this.append((p.lines || []).join("\n"));
     } else if (event.type === "image.build_failed") {
       this.append((p.log_tail || []).length && this.log.dataset.empty === "true" ? p.log_tail.join("\n") : "");
       this.step("image", "failed", p.reason);
-      this.completeLog();
     } else if (event.type === "image.built") {
       this.step("image", "done", `built in ${Number(p.seconds || 0).toFixed(1)} s`);
-      this.completeLog();
-    }
-  }
-
-  // Once the build is over, the log box is checked against the build as stored: a batch of lines this page
-  // never got (a CI run once showed a reload mid-build lose one, cause not found) is filled in, in order.
-  async completeLog() {
-    const id = this.id;
-    const generation = this.generation;
-    let history;
-    try {
-      history = await api("GET", `/dashboard/history/${encodeURIComponent(id)}`);
-    } catch {
-      return; // the live log stays as it is
-    }
-    if (generation !== this.generation || id !== this.id) return;
-    const batches = history.build.filter((event) => event.type === "image.build_log");
-    if (batches.every((event) => this.logShown.has(event.position))) return;
-    this.log.textContent = "";
-    this.log.dataset.empty = "true";
-    for (const event of batches) {
-      this.logShown.add(event.position);
-      this.append(((event.payload || {}).lines || []).join("\n"));
     }
   }
 
