@@ -155,17 +155,21 @@ async def _streamed_log(context: HandlerContext, stream: str, cause: Cause) -> A
             del pending[: len(lines)]
             await _append(context, stream, [ImageBuildLog(lines=lines)], cause)
 
+    stopping = asyncio.Event()
+
     async def flush_periodically() -> None:
-        while True:
-            await asyncio.sleep(LOG_FLUSH_SECONDS)
+        # Never cancelled: a cancel landing in a flush's append lost the batch it had taken from `pending`
+        # (a build's last lines went missing from its log). It is told to stop, and ends with a last flush.
+        while not stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), LOG_FLUSH_SECONDS)
             await flush()
+        await flush()  # what came while the last append was under way
 
     flusher = asyncio.create_task(flush_periodically())
     try:
         yield on_log
     finally:
-        flusher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await flusher
         await asyncio.sleep(0)  # let lines scheduled by the build thread land
-        await flush()
+        stopping.set()
+        await flusher
